@@ -1,0 +1,86 @@
+import { randomUUID } from 'node:crypto'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import type { Config } from './config.ts'
+import { EnvironmentService } from './domain/environments.ts'
+import { errors } from './errors.ts'
+import { registerAuth } from './http/auth.ts'
+import { registerErrorHandler } from './http/error-handler.ts'
+import { environmentRoutes } from './http/routes/environments.ts'
+import { type Clock, systemClock } from './ids.ts'
+import type { Store } from './storage/store.ts'
+
+export type AppConfig = Pick<Config, 'bodyLimit' | 'trustProxy' | 'tokenCacheMs' | 'logLevel'> & {
+  publicUrl?: string | undefined
+}
+
+export interface AppOptions {
+  store: Store
+  config: AppConfig
+  clock?: Clock
+  /** Overrides the pino logger (tests pass a stream to read what was logged). */
+  logger?: FastifyServerOptions['logger']
+}
+
+/** A caller's X-Request-Id is kept when it is short and plain; otherwise a fresh one is made (C-6.2). */
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/
+
+/**
+ * Builds the app and never listens (`server.ts` does). Plugins, then hooks, then routes, in this
+ * fixed order; everything the app needs is passed in.
+ */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { store, config } = options
+  const clock = options.clock ?? systemClock
+  const app = Fastify({
+    logger: options.logger ?? {
+      level: config.logLevel,
+      // Tokens are secrets (C-1.6): never logged, even if a serializer starts logging headers.
+      redact: { paths: ['req.headers.authorization', 'headers.authorization', 'authorization'], censor: '[redacted]' },
+    },
+    bodyLimit: config.bodyLimit,
+    trustProxy: config.trustProxy,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id']
+      return typeof given === 'string' && SANE_REQUEST_ID.test(given) ? given : randomUUID()
+    },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // A body key like "__proto__" is just an unknown field: dropped, never an error, never a prototype.
+    onProtoPoisoning: 'remove',
+    onConstructorPoisoning: 'remove',
+    // Body fields are checked as sent: 123 is not a name, "true" is not a boolean (C-4.2).
+    ajv: { customOptions: { coerceTypes: false, allErrors: true, removeAdditional: false } },
+    return503OnClosing: true,
+    requestTimeout: 30_000,
+    connectionTimeout: 60_000,
+    keepAliveTimeout: 5_000,
+  })
+
+  // Every response says who it answers and is not cached or sniffed.
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+    reply.header('x-content-type-options', 'nosniff')
+    reply.header('cache-control', 'no-store')
+  })
+
+  // `application/*+json` is JSON too (C-3.2); parameters such as charset are allowed on both.
+  app.addContentTypeParser(/^application\/[a-z0-9!#$&^_.-]+\+json$/i, { parseAs: 'string' }, app.getDefaultJsonParser('remove', 'remove'))
+
+  registerErrorHandler(app, config.bodyLimit)
+  registerAuth(app, store, { cacheMs: config.tokenCacheMs, clock })
+
+  app.setNotFoundHandler(async (request) => {
+    throw errors.routeNotFound(request.method, (request.url.split('?')[0] ?? '/').slice(0, 200))
+  })
+
+  app.get('/health', { config: { access: 'public' } }, async () => {
+    await store.getAccount('000000000000000000000000')
+    return { status: 'ok' }
+  })
+
+  await app.register(environmentRoutes, {
+    service: new EnvironmentService(store, clock),
+    ...(config.publicUrl === undefined ? {} : { publicUrl: config.publicUrl }),
+  })
+  return app
+}

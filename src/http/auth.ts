@@ -1,0 +1,78 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { LRUCache } from 'lru-cache'
+import { errors } from '../errors.ts'
+import type { Clock } from '../ids.ts'
+import { authenticate, hashToken } from '../domain/tokens.ts'
+import type { Principal } from '../domain/types.ts'
+import type { Store } from '../storage/store.ts'
+
+export type Access = 'public' | 'read' | 'write'
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Who may call the route (C-2.4); routes without it still need a valid token. */
+    access?: Access
+  }
+  interface FastifyRequest {
+    principal?: Principal
+  }
+}
+
+/** `/v1` and below, however many leading slashes: every such path authenticates first (C-2). */
+const API_PATH = /^\/+v1(?:[/?#]|$)/i
+const BEARER = /^bearer[ \t]+([^\s]+)[ \t]*$/i
+
+interface CacheEntry {
+  principal: Principal | null
+}
+
+/**
+ * Bearer-token authentication as an onRequest hook, so it runs before body parsing, routing errors
+ * and validation (C-2: "before anything else, even for unknown ids or routes"). Token checks are
+ * cached by hash for at most `cacheMs` (≤ 5 s), which bounds how late a revocation or a new token
+ * takes effect (C-5.4); expiry is re-checked on every request.
+ */
+export function registerAuth(app: FastifyInstance, store: Store, options: { cacheMs: number; clock: Clock }): void {
+  const cache =
+    options.cacheMs > 0 ? new LRUCache<string, CacheEntry>({ max: 10_000, ttl: options.cacheMs }) : undefined
+
+  async function principalOf(secret: string): Promise<Principal | undefined> {
+    const now = options.clock()
+    const key = hashToken(secret)
+    let entry = cache?.get(key)
+    if (entry === undefined) {
+      entry = { principal: (await authenticate(store, secret, now)) ?? null }
+      cache?.set(key, entry)
+    }
+    const p = entry.principal
+    if (p === null || (p.expiresAt !== null && p.expiresAt <= now)) return undefined
+    return p
+  }
+
+  app.decorateRequest('principal', undefined)
+  app.addHook('onRequest', async (request: FastifyRequest) => {
+    const access = request.routeOptions.config?.access
+    if (access === 'public') return
+    if (request.routeOptions.url === undefined && !API_PATH.test(request.url)) return
+
+    const header = request.headers.authorization
+    if (header === undefined || header === '') throw errors.unauthorized()
+    const match = BEARER.exec(header)
+    if (match === null) throw errors.authFailed()
+    const principal = await principalOf(match[1]!)
+    if (principal === undefined) throw errors.authFailed()
+    request.principal = principal
+
+    // C-2.4: reading needs a full token of the account; changing needs a full Production token.
+    if (access === 'read' && principal.scope !== 'full') throw errors.accessRestricted()
+    if (access === 'write' && !(principal.scope === 'full' && principal.production)) {
+      throw errors.accessRestricted('Only a full-access token of the Production environment can change environments.')
+    }
+  })
+}
+
+/** The authenticated principal of a route that declared `access`; auth has run before any handler. */
+export function principal(request: FastifyRequest): Principal {
+  if (request.principal === undefined) throw errors.unauthorized()
+  return request.principal
+}

@@ -1,0 +1,194 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import LinkHeader from 'http-link-header'
+import { Type } from 'typebox'
+import type { EnvironmentService } from '../../domain/environments.ts'
+import type { Apim, EnvironmentInput } from '../../domain/types.ts'
+import { errors } from '../../errors.ts'
+import { parseId } from '../../ids.ts'
+import { principal } from '../auth.ts'
+import {
+  EnvironmentRequest,
+  type EnvironmentRequestBody,
+  EnvironmentResponse,
+  ErrorEnvelope,
+  IdParams,
+  ListQuery,
+  UnauthorizedBody,
+} from '../schemas.ts'
+
+export interface RouteOptions {
+  service: EnvironmentService
+  /** Base of absolute URLs in Link and Location; undefined = the request's own scheme and host. */
+  publicUrl?: string
+}
+
+const DEFAULT_LIMIT = 1000
+
+/** Paths of the reference and the methods each allows; anything else on them is a 405 (C-3.2). */
+const ALLOWED = {
+  '/v1/environments': ['GET', 'HEAD', 'POST'],
+  '/v1/environments/:_id': ['GET', 'HEAD', 'PUT'],
+  '/v1/environments/:_id/enable': ['PUT'],
+} as const
+
+const HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/
+
+function baseUrl(request: FastifyRequest, publicUrl: string | undefined): string {
+  if (publicUrl !== undefined) return publicUrl.replace(/\/+$/, '')
+  // The Host header is the caller's own input: anything odd falls back to localhost, never into a URL.
+  const host = HOST.test(request.host) ? request.host : 'localhost'
+  return `${request.protocol}://${host}`
+}
+
+function envId(params: { _id: string }): string {
+  // C-3.2: a malformed id is just an id that does not exist.
+  const id = parseId(params._id)
+  if (id === null) throw errors.notFound('Environment')
+  return id
+}
+
+function toInput(body: EnvironmentRequestBody): EnvironmentInput {
+  const input: EnvironmentInput = { name: body.name }
+  if (body.description != null) input.description = body.description
+  if (body.apim != null) {
+    const apim: Apim = {}
+    // Only the reference's keys are kept; unknown keys are ignored like unknown top-level fields.
+    for (const key of ['environmentId', 'environmentHRID', 'groupId'] as const) {
+      const value = body.apim[key]
+      if (value != null) apim[key] = value
+    }
+    input.apim = apim
+  }
+  return input
+}
+
+/** A 204 never has a body (C-3.3); Fastify drops the payload of a 204 whatever is passed. */
+const NoContent = Type.Null({ description: 'No content.' })
+
+const errorResponses = {
+  401: UnauthorizedBody,
+  403: ErrorEnvelope,
+  404: ErrorEnvelope,
+  422: ErrorEnvelope,
+}
+
+export async function environmentRoutes(app: FastifyInstance, options: RouteOptions): Promise<void> {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>()
+  const { service } = options
+
+  api.get(
+    '/v1/environments',
+    {
+      config: { access: 'read' },
+      schema: {
+        operationId: 'listEnvironments',
+        summary: 'List environments',
+        querystring: ListQuery,
+        response: { 200: Type.Array(EnvironmentResponse), 204: NoContent, 400: ErrorEnvelope, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { accountId } = principal(request)
+      const limit = request.query.limit === undefined ? DEFAULT_LIMIT : Number(request.query.limit)
+      const skip = request.query.skip === undefined ? 0 : Number(request.query.skip)
+      const page = await service.list(accountId, { skip, limit })
+      // Upstream answers an empty page with 204 and no body rather than `[]` (C-4.1).
+      if (page.items.length === 0) return reply.code(204).send(null)
+      if (page.hasMore) {
+        const query = new URLSearchParams(request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '')
+        query.set('skip', String(skip + limit))
+        const link = new LinkHeader()
+        link.set({ rel: 'next', uri: `${baseUrl(request, options.publicUrl)}/v1/environments?${query.toString()}` })
+        reply.header('link', link.toString())
+      }
+      return page.items
+    },
+  )
+
+  api.post(
+    '/v1/environments',
+    {
+      config: { access: 'write' },
+      schema: {
+        operationId: 'createEnvironment',
+        summary: 'Create an environment',
+        body: EnvironmentRequest,
+        response: { 201: EnvironmentResponse, 400: ErrorEnvelope, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const env = await service.create(principal(request).accountId, toInput(request.body))
+      reply.header('location', `${baseUrl(request, options.publicUrl)}/v1/environments/${env._id}`)
+      return reply.code(201).send(env)
+    },
+  )
+
+  api.get(
+    '/v1/environments/:_id',
+    {
+      config: { access: 'read' },
+      schema: {
+        operationId: 'getEnvironment',
+        summary: 'Get an environment',
+        params: IdParams,
+        response: { 200: EnvironmentResponse, ...errorResponses },
+      },
+    },
+    async (request) => service.get(principal(request).accountId, envId(request.params)),
+  )
+
+  api.put(
+    '/v1/environments/:_id',
+    {
+      config: { access: 'write' },
+      schema: {
+        operationId: 'updateEnvironment',
+        summary: 'Update an environment',
+        params: IdParams,
+        body: EnvironmentRequest,
+        response: { 200: EnvironmentResponse, 400: ErrorEnvelope, ...errorResponses },
+      },
+    },
+    async (request) => service.replace(principal(request).accountId, envId(request.params), toInput(request.body)),
+  )
+
+  // The toggle takes no body (C-4.5: "any request body is ignored"), and neither do 405 answers, so
+  // they live in a scope whose only content-type parser drains and discards whatever is sent.
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers()
+    scope.addContentTypeParser('*', (_request, payload, done) => {
+      payload.resume()
+      done(null, undefined)
+    })
+    const typed = scope.withTypeProvider<TypeBoxTypeProvider>()
+
+    typed.put(
+      '/v1/environments/:_id/enable',
+      {
+        config: { access: 'write' },
+        schema: {
+          operationId: 'toggleEnvironment',
+          summary: 'Toggle an environment on or off',
+          params: IdParams,
+          response: { 204: NoContent, 400: ErrorEnvelope, ...errorResponses },
+        },
+      },
+      async (request, reply) => {
+        await service.toggle(principal(request).accountId, envId(request.params))
+        return reply.code(204).send(null)
+      },
+    )
+
+    for (const [url, allowed] of Object.entries(ALLOWED)) {
+      const others = [...scope.supportedMethods].filter((m) => !(allowed as readonly string[]).includes(m))
+      scope.route({
+        method: others,
+        url,
+        handler: async (request: FastifyRequest, _reply: FastifyReply) => {
+          throw errors.methodNotAllowed(request.method, allowed)
+        },
+      })
+    }
+  })
+}

@@ -1,0 +1,80 @@
+import type { FastifyInstance } from 'fastify'
+import { buildApp } from './app.ts'
+import type { Config } from './config.ts'
+import { type CreatedAccount, createAccount } from './domain/admin.ts'
+import { parseDatabaseUrl } from './storage/dialect.ts'
+import { KyselyStore } from './storage/kysely-store.ts'
+
+export interface RunningServer {
+  app: FastifyInstance
+  store: KyselyStore
+  url: string
+  bootstrap?: CreatedAccount
+  close(): Promise<void>
+}
+
+/** Opens the store (running migrations), bootstraps an empty database (C-5.2), listens. */
+export async function startServer(config: Config, out: NodeJS.WritableStream = process.stdout): Promise<RunningServer> {
+  const store = await KyselyStore.open(parseDatabaseUrl(config.databaseUrl), { poolSize: config.poolSize })
+  let bootstrap: CreatedAccount | undefined
+  try {
+    if (config.bootstrap) {
+      bootstrap = await createAccount(store, { name: 'Default account' }, { ifDatabaseEmpty: true })
+    }
+    const app = await buildApp({ store, config })
+    await app.listen({ port: config.port, host: config.host })
+    const address = app.server.address()
+    const port = typeof address === 'object' && address !== null ? address.port : config.port
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host
+    const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`
+    if (bootstrap !== undefined) out.write(bootstrapBanner(bootstrap, url))
+    out.write(`ioenv listening on ${url} (database ${describe(config.databaseUrl)})\n`)
+
+    let closing: Promise<void> | undefined
+    const close = () =>
+      (closing ??= (async () => {
+        await app.close() // stops accepting, lets in-flight requests finish
+        await store.close()
+      })())
+    return { app, store, url, ...(bootstrap === undefined ? {} : { bootstrap }), close }
+  } catch (err) {
+    await store.close()
+    throw err
+  }
+}
+
+function describe(databaseUrl: string): string {
+  // Never print a password that may sit in a PostgreSQL URL.
+  return databaseUrl.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@')
+}
+
+function bootstrapBanner(b: CreatedAccount, url: string): string {
+  return [
+    '',
+    `ioenv: the database was empty, so it now holds account "${b.account.name}" (${b.account._id})`,
+    `with its Production environment (${b.environment._id}).`,
+    'Its Production full-access token is shown this once; keep it somewhere safe:',
+    '',
+    `    ${b.token}`,
+    '',
+    `Try: curl -H "Authorization: Bearer ${b.token}" ${url}/v1/environments`,
+    '',
+    '',
+  ].join('\n')
+}
+
+/** Graceful shutdown on SIGTERM/SIGINT: finish in-flight requests, close the pool, exit 0. */
+export function closeOnSignals(server: RunningServer): void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    server.app.log.info({ signal }, 'shutting down')
+    server
+      .close()
+      .then(() => process.exit(0))
+      .catch((err: unknown) => {
+        server.app.log.error({ err }, 'shutdown failed')
+        process.exit(1)
+      })
+  }
+  process.once('SIGTERM', onSignal)
+  process.once('SIGINT', onSignal)
+}

@@ -1,0 +1,57 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import SqliteDatabase from 'better-sqlite3'
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
+import pg from 'pg'
+import type { Database } from './schema.ts'
+
+export type Dialect = 'sqlite' | 'postgres'
+
+export type DatabaseTarget =
+  | { dialect: 'sqlite'; file: string /* ':memory:' for an ephemeral database */ }
+  | { dialect: 'postgres'; url: string; schema?: string }
+
+/** `sqlite:PATH`, `sqlite::memory:`, `postgres://…` / `postgresql://…` (C-5.1). */
+export function parseDatabaseUrl(url: string): DatabaseTarget {
+  if (url.startsWith('sqlite:')) {
+    const file = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '')
+    if (file === '') throw new Error(`database URL ${JSON.stringify(url)} names no file; use sqlite:PATH or sqlite::memory:`)
+    return { dialect: 'sqlite', file }
+  }
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    const parsed = new URL(url)
+    const schema = parsed.searchParams.get('schema') ?? undefined
+    return schema === undefined ? { dialect: 'postgres', url } : { dialect: 'postgres', url, schema }
+  }
+  throw new Error(`unsupported database URL ${JSON.stringify(url)}: use sqlite:PATH, sqlite::memory: or postgres://…`)
+}
+
+export interface Connection {
+  db: Kysely<Database>
+  dialect: Dialect
+  /** The raw SQLite handle, for pragmas and checks; undefined on PostgreSQL. */
+  sqlite?: SqliteDatabase.Database
+}
+
+export function connect(target: DatabaseTarget, options: { poolSize?: number } = {}): Connection {
+  if (target.dialect === 'sqlite') {
+    if (target.file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(target.file)), { recursive: true })
+    const sqlite = new SqliteDatabase(target.file)
+    // WAL lets admin commands and the server share the file; synchronous=FULL makes every commit
+    // reach the disk before it is acknowledged, so no 2xx is lost to kill -9 or power loss (C-6.3).
+    sqlite.pragma('journal_mode = WAL')
+    sqlite.pragma('synchronous = FULL')
+    sqlite.pragma('busy_timeout = 5000')
+    sqlite.pragma('foreign_keys = ON')
+    return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }), dialect: 'sqlite', sqlite }
+  }
+  const pool = new pg.Pool({
+    connectionString: target.url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: 5000,
+    ...(target.schema === undefined ? {} : { options: `-c search_path=${target.schema}` }),
+  })
+  // An idle client that loses its server must not crash the process; the next query reconnects.
+  pool.on('error', () => {})
+  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres' }
+}

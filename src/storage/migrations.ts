@@ -1,0 +1,101 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely'
+import type { Dialect } from './dialect.ts'
+
+/**
+ * Versioned migrations, run by Kysely's Migrator on every start (it records what ran in
+ * `kysely_migration` and, on PostgreSQL, holds an advisory lock so instances starting together run
+ * each migration once). Migrations live in code, not files, so they ship with the source and need no
+ * directory scan. Never edit a released migration; add the next one.
+ */
+const migrations = (dialect: Dialect): Record<string, Migration> => ({
+  '0001_initial': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('accounts')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('owner_user_id', 'text', (c) => c.notNull())
+        .addColumn('max_environments', 'integer', (c) => c.notNull())
+        .addColumn('enabled_licenses', 'integer')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute()
+
+      // The one dialect difference of the schema: an auto-increment key for creation order.
+      let envs = db.schema.createTable('environments')
+      envs =
+        dialect === 'postgres'
+          ? envs.addColumn('seq', 'bigint', (c) => c.primaryKey().generatedAlwaysAsIdentity())
+          : envs.addColumn('seq', 'integer', (c) => c.primaryKey().autoIncrement())
+      await envs
+        .addColumn('id', 'text', (c) => c.notNull().unique())
+        .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('description', 'text')
+        .addColumn('apim', 'text')
+        .addColumn('env_user_id', 'text', (c) => c.notNull())
+        .addColumn('enabled', 'integer', (c) => c.notNull())
+        .addColumn('is_production', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_modified', 'bigint', (c) => c.notNull())
+        .addColumn('deleted_at', 'bigint')
+        .addColumn('integration_id', 'text')
+        .addColumn('connector_id', 'text')
+        .execute()
+      await db.schema.createIndex('environments_account_seq').on('environments').columns(['account_id', 'seq']).execute()
+      // At most one Production per account (C-1.3), enforced by the database itself.
+      await db.schema
+        .createIndex('environments_one_production')
+        .on('environments')
+        .column('account_id')
+        .unique()
+        .where(sql.ref('is_production'), '=', 1)
+        .execute()
+
+      await db.schema
+        .createTable('invitations')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id'))
+        .addColumn('environment_id', 'text', (c) => c.notNull().references('environments.id'))
+        .addColumn('email', 'text', (c) => c.notNull())
+        .addColumn('access_level', 'text', (c) => c.notNull())
+        .addColumn('accepted', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('dismissed', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute()
+      await db.schema.createIndex('invitations_environment').on('invitations').columns(['environment_id']).execute()
+
+      await db.schema
+        .createTable('api_tokens')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id'))
+        .addColumn('environment_id', 'text', (c) => c.notNull().references('environments.id'))
+        .addColumn('scope', 'text', (c) => c.notNull())
+        .addColumn('name', 'text')
+        .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint')
+        .addColumn('revoked_at', 'bigint')
+        .execute()
+      await db.schema.createIndex('api_tokens_account').on('api_tokens').columns(['account_id']).execute()
+
+      await db.schema
+        .createTable('settings')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .execute()
+    },
+  },
+})
+
+export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<void> {
+  const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) }
+  const migrator = new Migrator({ db, provider })
+  const { error, results } = await migrator.migrateToLatest()
+  const failed = results?.find((r) => r.status === 'Error')
+  if (error !== undefined || failed !== undefined) {
+    const name = failed?.migrationName ?? 'unknown'
+    throw new Error(`database migration ${name} failed: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    })
+  }
+}
