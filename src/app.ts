@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto'
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from 'fastify'
 import type { Config } from './config.ts'
 import { EnvironmentService } from './domain/environments.ts'
 import { errors } from './errors.ts'
@@ -31,7 +37,11 @@ const SANE_REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { store, config } = options
   const clock = options.clock ?? systemClock
+  // URLs the router cannot even match (bad percent-encoding, an over-long segment) bypass hooks and
+  // the error handler; they are routed here, authenticated like any /v1 path, and answered 404.
+  let onFrameworkError: (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => void = () => {}
   const app = Fastify({
+    frameworkErrors: (err, request, reply) => onFrameworkError(err, request, reply),
     logger: options.logger ?? {
       level: config.logLevel,
       // Tokens are secrets (C-1.6): never logged, even if a serializer starts logging headers.
@@ -57,17 +67,26 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   })
 
   // Every response says who it answers and is not cached or sniffed.
-  app.addHook('onRequest', async (request, reply) => {
+  const commonHeaders = async (request: FastifyRequest, reply: FastifyReply) => {
     reply.header('x-request-id', request.id)
     reply.header('x-content-type-options', 'nosniff')
     reply.header('cache-control', 'no-store')
-  })
+  }
+  app.addHook('onRequest', commonHeaders)
 
   // `application/*+json` is JSON too (C-3.2); parameters such as charset are allowed on both.
+  app.removeContentTypeParser('text/plain')
   app.addContentTypeParser(/^application\/[a-z0-9!#$&^_.-]+\+json$/i, { parseAs: 'string' }, app.getDefaultJsonParser('remove', 'remove'))
 
-  registerErrorHandler(app, config.bodyLimit)
-  registerAuth(app, store, { cacheMs: config.tokenCacheMs, clock })
+  const renderError = registerErrorHandler(app, config.bodyLimit)
+  const gate = registerAuth(app, store, { cacheMs: config.tokenCacheMs, clock })
+  onFrameworkError = (_err, request, reply) => {
+    void (async () => {
+      await commonHeaders(request, reply)
+      await gate(request)
+      throw errors.routeNotFound(request.method, (request.url.split('?')[0] ?? '/').slice(0, 200))
+    })().catch((err: FastifyError) => renderError(err, request, reply))
+  }
 
   app.setNotFoundHandler(async (request) => {
     throw errors.routeNotFound(request.method, (request.url.split('?')[0] ?? '/').slice(0, 200))

@@ -32,7 +32,11 @@ interface CacheEntry {
  * cached by hash for at most `cacheMs` (≤ 5 s), which bounds how late a revocation or a new token
  * takes effect (C-5.4); expiry is re-checked on every request.
  */
-export function registerAuth(app: FastifyInstance, store: Store, options: { cacheMs: number; clock: Clock }): void {
+export function registerAuth(
+  app: FastifyInstance,
+  store: Store,
+  options: { cacheMs: number; clock: Clock },
+): (request: FastifyRequest) => Promise<void> {
   const cache =
     options.cacheMs > 0 ? new LRUCache<string, CacheEntry>({ max: 10_000, ttl: options.cacheMs }) : undefined
 
@@ -49,11 +53,10 @@ export function registerAuth(app: FastifyInstance, store: Store, options: { cach
     return p
   }
 
-  app.decorateRequest('principal', undefined)
-  app.addHook('onRequest', async (request: FastifyRequest) => {
-    const access = request.routeOptions.config?.access
+  async function gate(request: FastifyRequest): Promise<void> {
+    const access = request.routeOptions?.config?.access
     if (access === 'public') return
-    if (request.routeOptions.url === undefined && !API_PATH.test(request.url)) return
+    if (request.routeOptions?.url === undefined && !API_PATH.test(request.url)) return
 
     const header = request.headers.authorization
     if (header === undefined || header === '') throw errors.unauthorized()
@@ -68,7 +71,11 @@ export function registerAuth(app: FastifyInstance, store: Store, options: { cach
     if (access === 'write' && !(principal.scope === 'full' && principal.production)) {
       throw errors.accessRestricted('Only a full-access token of the Production environment can change environments.')
     }
-  })
+  }
+
+  app.decorateRequest('principal', undefined)
+  app.addHook('onRequest', gate)
+  return gate
 }
 
 /** The authenticated principal of a route that declared `access`; auth has run before any handler. */

@@ -112,8 +112,11 @@ export function toApiError(err: FastifyError, request: FastifyRequest, bodyLimit
 /** Framework 4xx messages are fixed strings, but never echo more than a line of them. */
 const safeMessage = (m: string) => (m.length > 0 ? m.split('\n')[0]!.slice(0, 200) : 'Bad request.')
 
-export function registerErrorHandler(app: FastifyInstance, bodyLimit: number): void {
-  app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+export function registerErrorHandler(
+  app: FastifyInstance,
+  bodyLimit: number,
+): (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => FastifyReply {
+  const render = (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof AuthError) {
       // C-2.3: the bare upstream 401 body, no envelope.
       return reply.code(401).header('www-authenticate', 'Bearer').send({ message: err.message })
@@ -121,5 +124,7 @@ export function registerErrorHandler(app: FastifyInstance, bodyLimit: number): v
     const apiError = toApiError(err, request, bodyLimit)
     if (apiError.statusCode >= 500) request.log.error({ err }, 'request failed')
     return reply.code(apiError.statusCode).headers(apiError.headers).send({ errors: apiError.errors })
-  })
+  }
+  app.setErrorHandler(render)
+  return render
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import LinkHeader from 'http-link-header'
+import li from 'li'
 import { Type } from 'typebox'
 import type { EnvironmentService } from '../../domain/environments.ts'
 import type { Apim, EnvironmentInput } from '../../domain/types.ts'
@@ -98,9 +98,8 @@ export async function environmentRoutes(app: FastifyInstance, options: RouteOpti
       if (page.hasMore) {
         const query = new URLSearchParams(request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '')
         query.set('skip', String(skip + limit))
-        const link = new LinkHeader()
-        link.set({ rel: 'next', uri: `${baseUrl(request, options.publicUrl)}/v1/environments?${query.toString()}` })
-        reply.header('link', link.toString())
+        // Quoted `rel="next"` as upstream writes it, so clients that match the literal keep working.
+        reply.header('link', li.stringify({ next: `${baseUrl(request, options.publicUrl)}/v1/environments?${query.toString()}` }))
       }
       return page.items
     },
