@@ -1,6 +1,51 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly through tsx: one source of truth, no build step to forget.
-import { register } from 'tsx/esm/api'
+// The `ioenv` command. It runs the TypeScript sources bundled by esbuild into dist/ioenv.mjs, which is
+// rebuilt whenever a file under src/ or the lockfile is newer than it: no build step to forget, no
+// stale output, and a start in a third of a second instead of seconds of on-the-fly transpiling.
+// The bundle is written to a private file and renamed, so processes starting together never read a
+// half-written one. Native and optional modules stay external.
+import { mkdirSync, readdirSync, renameSync, statSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 
-register()
-await import('../src/cli/main.ts')
+const root = fileURLToPath(new URL('..', import.meta.url))
+const out = path.join(root, 'dist', 'ioenv.mjs')
+
+function newestSource(dir) {
+  let newest = 0
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const file = path.join(dir, entry.name)
+    newest = Math.max(newest, entry.isDirectory() ? newestSource(file) : statSync(file).mtimeMs)
+  }
+  return newest
+}
+
+function builtAt() {
+  try {
+    return statSync(out).mtimeMs
+  } catch {
+    return -1
+  }
+}
+
+const sources = Math.max(newestSource(path.join(root, 'src')), statSync(path.join(root, 'package-lock.json')).mtimeMs)
+if (builtAt() < sources) {
+  const { buildSync } = await import('esbuild')
+  const tmp = path.join(root, 'dist', `.ioenv.${process.pid}.mjs`)
+  mkdirSync(path.dirname(out), { recursive: true })
+  buildSync({
+    entryPoints: [path.join(root, 'src', 'cli', 'main.ts')],
+    outfile: tmp,
+    bundle: true,
+    external: ['better-sqlite3', 'pg-native', 'esbuild'],
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    sourcemap: 'inline',
+    logLevel: 'error',
+    // CommonJS dependencies inside an ESM bundle still call require().
+    banner: { js: "import { createRequire as __ioenvRequire } from 'node:module'; const require = __ioenvRequire(import.meta.url);" },
+  })
+  renameSync(tmp, out)
+}
+await import(pathToFileURL(out).href)
