@@ -19,9 +19,13 @@ export function parseDatabaseUrl(url: string): DatabaseTarget {
     return { dialect: 'sqlite', file }
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
+    // `?schema=NAME` puts ioenv's tables in that schema (several deployments can share a database).
     const parsed = new URL(url)
     const schema = parsed.searchParams.get('schema') ?? undefined
-    return schema === undefined ? { dialect: 'postgres', url } : { dialect: 'postgres', url, schema }
+    if (schema === undefined) return { dialect: 'postgres', url }
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`schema ${JSON.stringify(schema)} must be a lowercase SQL identifier`)
+    parsed.searchParams.delete('schema')
+    return { dialect: 'postgres', url: parsed.toString(), schema }
   }
   throw new Error(`unsupported database URL ${JSON.stringify(url)}: use sqlite:PATH, sqlite::memory: or postgres://…`)
 }

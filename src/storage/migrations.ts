@@ -89,7 +89,13 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
 
 export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<void> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) }
-  const migrator = new Migrator({ db, provider })
+  // The migrator's own tables live in the schema ioenv's tables go to (the first of search_path);
+  // left to itself it would find another schema's migration tables in the same database.
+  const schema =
+    dialect === 'postgres'
+      ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
+      : undefined
+  const migrator = new Migrator({ db, provider, ...(schema === undefined ? {} : { migrationTableSchema: schema }) })
   const { error, results } = await migrator.migrateToLatest()
   const failed = results?.find((r) => r.status === 'Error')
   if (error !== undefined || failed !== undefined) {
