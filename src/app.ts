@@ -6,11 +6,13 @@ import Fastify, {
   type FastifyRequest,
   type FastifyServerOptions,
 } from 'fastify'
+import type { RateLimiterAbstract } from 'rate-limiter-flexible'
 import type { Config } from './config.ts'
 import { EnvironmentService } from './domain/environments.ts'
 import { errors } from './errors.ts'
 import { registerAuth } from './http/auth.ts'
 import { registerErrorHandler } from './http/error-handler.ts'
+import { registerRateLimit } from './http/rate-limit.ts'
 import { environmentRoutes } from './http/routes/environments.ts'
 import { type Clock, systemClock } from './ids.ts'
 import type { Store } from './storage/store.ts'
@@ -19,12 +21,16 @@ export type AppConfig = Pick<Config, 'bodyLimit' | 'trustProxy' | 'tokenCacheMs'
   publicUrl?: string | undefined
 }
 
+
+
 export interface AppOptions {
   store: Store
   config: AppConfig
   clock?: Clock
   /** Overrides the pino logger (tests pass a stream to read what was logged). */
   logger?: FastifyServerOptions['logger']
+  /** Per-account rate limiter (C-6.1); undefined = no limit. */
+  limiter?: RateLimiterAbstract | undefined
 }
 
 /** A caller's X-Request-Id is kept when it is short and plain; otherwise a fresh one is made (C-6.2). */
@@ -80,6 +86,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   const renderError = registerErrorHandler(app, config.bodyLimit)
   const gate = registerAuth(app, store, { cacheMs: config.tokenCacheMs, clock })
+  registerRateLimit(app, options.limiter)
   onFrameworkError = (_err, request, reply) => {
     void (async () => {
       await commonHeaders(request, reply)

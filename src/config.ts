@@ -25,6 +25,9 @@ export const ConfigSchema = Type.Object({
   trustProxy: Type.Boolean(),
   tokenCacheMs: Type.Integer({ minimum: 0, maximum: 5000 }),
   poolSize: Type.Integer({ minimum: 1, maximum: 1000 }),
+  redisUrl: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  rateLimitBurst: Type.Integer({ minimum: 0, maximum: 1_000_000_000 }),
+  rateLimitRefill: Type.Integer({ minimum: 1, maximum: 1_000_000_000 }),
 })
 
 export type Config = Static<typeof ConfigSchema>
@@ -52,6 +55,9 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'logLevel', flag: '--log-level <level>', env: ['IOENV_LOG_LEVEL', 'LOG_LEVEL'], kind: 'string', default: 'info', serveOnly: true, help: 'fatal, error, warn, info, debug, trace or silent' },
   { key: 'trustProxy', flag: '--trust-proxy', env: ['IOENV_TRUST_PROXY'], kind: 'boolean', default: false, serveOnly: true, help: 'honour X-Forwarded-Proto/-Host from a reverse proxy when building links' },
   { key: 'tokenCacheMs', flag: '--token-cache-ms <ms>', env: ['IOENV_TOKEN_CACHE_MS'], kind: 'integer', default: 2000, serveOnly: true, help: 'how long a token check is cached (at most 5000, C-5.4)' },
+  { key: 'redisUrl', flag: '--redis-url <url>', env: ['IOENV_REDIS_URL'], kind: 'string', serveOnly: true, help: 'redis://… shared by all instances for the rate limit; default: limit per process' },
+  { key: 'rateLimitBurst', flag: '--rate-limit-burst <n>', env: ['IOENV_RATE_LIMIT_BURST'], kind: 'integer', default: 1000, serveOnly: true, help: 'requests an account may send at once (0 = no rate limit)' },
+  { key: 'rateLimitRefill', flag: '--rate-limit-refill <n>', env: ['IOENV_RATE_LIMIT_REFILL'], kind: 'integer', default: 300, serveOnly: true, help: 'requests per second an account sustains' },
   { key: 'poolSize', flag: '--pool-size <n>', env: ['IOENV_POOL_SIZE'], kind: 'integer', default: 10, serveOnly: false, help: 'PostgreSQL connections per process' },
 ]
 

@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify'
+import { Redis } from 'ioredis'
 import { buildApp } from './app.ts'
 import type { Config } from './config.ts'
 import { type CreatedAccount, createAccount } from './domain/admin.ts'
+import { createLimiter } from './http/rate-limit.ts'
 import { parseDatabaseUrl } from './storage/dialect.ts'
 import { KyselyStore } from './storage/kysely-store.ts'
 
@@ -17,11 +19,18 @@ export interface RunningServer {
 export async function startServer(config: Config, out: NodeJS.WritableStream = process.stdout): Promise<RunningServer> {
   const store = await KyselyStore.open(parseDatabaseUrl(config.databaseUrl), { poolSize: config.poolSize })
   let bootstrap: CreatedAccount | undefined
+  let redis: Redis | undefined
   try {
     if (config.bootstrap) {
       bootstrap = await createAccount(store, { name: 'Default account' }, { ifDatabaseEmpty: true })
     }
-    const app = await buildApp({ store, config })
+    if (config.redisUrl !== undefined) redis = await connectRedis(config.redisUrl)
+    const limiter = createLimiter({
+      burst: config.rateLimitBurst,
+      refill: config.rateLimitRefill,
+      ...(redis === undefined ? {} : { redis }),
+    })
+    const app = await buildApp({ store, config, limiter })
     await app.listen({ port: config.port, host: config.host })
     const address = app.server.address()
     const port = typeof address === 'object' && address !== null ? address.port : config.port
@@ -35,12 +44,30 @@ export async function startServer(config: Config, out: NodeJS.WritableStream = p
       (closing ??= (async () => {
         await app.close() // stops accepting, lets in-flight requests finish
         await store.close()
+        redis?.disconnect()
       })())
     return { app, store, url, ...(bootstrap === undefined ? {} : { bootstrap }), close }
   } catch (err) {
     await store.close()
+    redis?.disconnect()
     throw err
   }
+}
+
+/**
+ * Commands fail at once while Redis is unreachable (no offline queue), so requests get a clear 503
+ * instead of hanging; ioredis keeps reconnecting in the background and service resumes by itself.
+ */
+async function connectRedis(url: string): Promise<Redis> {
+  const redis = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 5000 })
+  redis.on('error', () => {}) // reported per request as 503; reconnection is automatic
+  try {
+    await redis.connect()
+  } catch (err) {
+    redis.disconnect()
+    throw new Error(`cannot reach Redis at ${url.replace(/\/\/[^@]*@/, '//***@')}: ${err instanceof Error ? err.message : String(err)}`)
+  }
+  return redis
 }
 
 function describe(databaseUrl: string): string {

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ApiError, AuthError, type ErrorItem, errors } from '../errors.ts'
+import { isUnavailableError } from '../storage/errors.ts'
 import { DESCRIPTION_MAX, NAME_MAX } from './schemas.ts'
 
 /**
@@ -102,6 +103,7 @@ export function toApiError(err: FastifyError, request: FastifyRequest, bodyLimit
   }
   // JSON.parse failures (e.g. from the +json parser) surface as SyntaxError with a 400 status.
   if (err instanceof SyntaxError) return errors.invalidJson(err.message)
+  if (isUnavailableError(err)) return errors.serviceUnavailable()
   const status = err.statusCode ?? 500
   if (status >= 400 && status < 500) {
     return new ApiError(status, [{ code: STATUS_CODES[status] ?? 'bad_request', message: safeMessage(err.message) }])
@@ -122,7 +124,8 @@ export function registerErrorHandler(
       return reply.code(401).header('www-authenticate', 'Bearer').send({ message: err.message })
     }
     const apiError = toApiError(err, request, bodyLimit)
-    if (apiError.statusCode >= 500) request.log.error({ err }, 'request failed')
+    if (apiError.statusCode === 503) request.log.warn({ err }, 'dependency unavailable')
+    else if (apiError.statusCode >= 500) request.log.error({ err }, 'request failed')
     return reply.code(apiError.statusCode).headers(apiError.headers).send({ errors: apiError.errors })
   }
   app.setErrorHandler(render)

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import type { TestContext } from 'node:test'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import type { RateLimiterAbstract } from 'rate-limiter-flexible'
 import { type AppConfig, buildApp } from '../../src/app.ts'
 import { type CreatedAccount, createAccount, createInvitation } from '../../src/domain/admin.ts'
 import { createToken } from '../../src/domain/tokens.ts'
@@ -35,9 +36,15 @@ export interface RequestOptions {
 export async function build(
   t: TestContext,
   dialect: Dialect,
-  options: { config?: Partial<AppConfig>; account?: { maxEnvironments?: number; licenses?: number } } = {},
+  options: {
+    config?: Partial<AppConfig>
+    account?: { maxEnvironments?: number; licenses?: number }
+    limiter?: RateLimiterAbstract
+    /** Use this database instead of a fresh one (several apps on one database). */
+    databaseUrl?: string
+  } = {},
 ): Promise<Harness> {
-  const db = await freshDatabase(dialect)
+  const db = options.databaseUrl === undefined ? await freshDatabase(dialect) : { url: options.databaseUrl, dispose: async () => {} }
   const store = await openStore(db.url)
   const clock = {
     now: Date.parse('2026-03-01T09:15:02.118Z'),
@@ -51,6 +58,7 @@ export async function build(
     store,
     clock: now,
     logger: false,
+    limiter: options.limiter,
     config: { bodyLimit: 1024 * 1024, trustProxy: false, tokenCacheMs: 0, logLevel: 'silent', ...options.config },
   })
   t.after(async () => {
