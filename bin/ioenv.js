@@ -4,7 +4,7 @@
 // stale output, and a start in a third of a second instead of seconds of on-the-fly transpiling.
 // The bundle is written to a private file and renamed, so processes starting together never read a
 // half-written one. Native and optional modules stay external.
-import { mkdirSync, readdirSync, renameSync, statSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, renameSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
@@ -28,12 +28,10 @@ function builtAt() {
   }
 }
 
-const sources = Math.max(newestSource(path.join(root, 'src')), statSync(path.join(root, 'package-lock.json')).mtimeMs)
-if (builtAt() < sources) {
-  const { buildSync } = await import('esbuild')
+function build() {
   const tmp = path.join(root, 'dist', `.ioenv.${process.pid}.mjs`)
   mkdirSync(path.dirname(out), { recursive: true })
-  buildSync({
+  esbuild.buildSync({
     entryPoints: [path.join(root, 'src', 'cli', 'main.ts')],
     outfile: tmp,
     bundle: true,
@@ -48,4 +46,24 @@ if (builtAt() < sources) {
   })
   renameSync(tmp, out)
 }
-await import(pathToFileURL(out).href)
+
+const lockfile = path.join(root, 'package-lock.json')
+const sources = Math.max(newestSource(path.join(root, 'src')), existsSync(lockfile) ? statSync(lockfile).mtimeMs : 0)
+let esbuild
+if (builtAt() < sources) {
+  esbuild = await import('esbuild')
+  try {
+    build()
+  } catch (err) {
+    if (!['EACCES', 'EPERM', 'EROFS'].includes(err?.code)) throw err
+    // A read-only install (global, container image): run the sources through tsx instead, slower
+    // to start but the same code.
+    esbuild.stop?.()
+    const { register } = await import('tsx/esm/api')
+    register()
+    await import('../src/cli/main.ts')
+    process.exitCode ??= 0
+  }
+  esbuild.stop?.() // do not keep esbuild's helper process alive for the server's lifetime
+}
+if (existsSync(out) && builtAt() >= sources) await import(pathToFileURL(out).href)

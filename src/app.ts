@@ -4,7 +4,6 @@ import Fastify, {
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
-  type FastifyServerOptions,
 } from 'fastify'
 import type { RateLimiterAbstract } from 'rate-limiter-flexible'
 import type { Config } from './config.ts'
@@ -12,6 +11,7 @@ import { EnvironmentService } from './domain/environments.ts'
 import { errors } from './errors.ts'
 import { registerAuth } from './http/auth.ts'
 import { registerErrorHandler } from './http/error-handler.ts'
+import { JSON_MEDIA_TYPES, parseJsonBody, writeClientError } from './http/json.ts'
 import { registerRateLimit } from './http/rate-limit.ts'
 import { environmentRoutes } from './http/routes/environments.ts'
 import { type Clock, systemClock } from './ids.ts'
@@ -27,11 +27,14 @@ export interface AppOptions {
   store: Store
   config: AppConfig
   clock?: Clock
-  /** Overrides the pino logger (tests pass a stream to read what was logged). */
-  logger?: FastifyServerOptions['logger']
+  /** `false` silences logging; a stream receives the JSON log lines instead of stdout. */
+  logger?: false | { stream: NodeJS.WritableStream }
   /** Per-account rate limiter (C-6.1); undefined = no limit. */
   limiter?: RateLimiterAbstract | undefined
 }
+
+const SECRET_PARAM = /([?&][^=&]*(?:token|key|secret|password|auth)[^=&]*=)[^&]*/gi
+const redactUrl = (url: string) => url.replace(SECRET_PARAM, '$1[redacted]')
 
 /** A caller's X-Request-Id is kept when it is short and plain; otherwise a fresh one is made (C-6.2). */
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/
@@ -48,11 +51,21 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   let onFrameworkError: (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => void = () => {}
   const app = Fastify({
     frameworkErrors: (err, request, reply) => onFrameworkError(err, request, reply),
-    logger: options.logger ?? {
+    // Requests Node cannot even parse (bad Content-Length, broken chunking, huge headers) still get
+    // the envelope and the common headers, not Node's canned text.
+    clientErrorHandler: writeClientError,
+    logger: options.logger === false ? false : {
+      ...(options.logger === undefined ? {} : { stream: options.logger.stream }),
       level: config.logLevel,
-      // Tokens are secrets (C-1.6): never logged, even if a serializer starts logging headers.
+      // Tokens are secrets (C-1.6): never logged, even if a serializer starts logging headers, and
+      // never through a URL a client built with the token in its query string.
       redact: { paths: ['req.headers.authorization', 'headers.authorization', 'authorization'], censor: '[redacted]' },
+      serializers: {
+        req: (req: { method: string; url: string; id: string }) => ({ method: req.method, url: redactUrl(req.url), reqId: req.id }),
+      },
     },
+    // Slow clients: headers within 10 s, the whole request within 30 s, checked every second.
+    http: { headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 1000 },
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
     requestIdHeader: false,
@@ -80,9 +93,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   }
   app.addHook('onRequest', commonHeaders)
 
-  // `application/*+json` is JSON too (C-3.2); parameters such as charset are allowed on both.
-  app.removeContentTypeParser('text/plain')
-  app.addContentTypeParser(/^application\/[a-z0-9!#$&^_.-]+\+json$/i, { parseAs: 'string' }, app.getDefaultJsonParser('remove', 'remove'))
+  // One JSON parser for `application/json` and `application/*+json`, parameters allowed (C-3.2);
+  // everything else (text/plain included) is a 415.
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser(JSON_MEDIA_TYPES, { parseAs: 'buffer' }, parseJsonBody)
 
   const renderError = registerErrorHandler(app, config.bodyLimit)
   const gate = registerAuth(app, store, { cacheMs: config.tokenCacheMs, clock })

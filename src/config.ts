@@ -1,5 +1,6 @@
 import { type Static, Type } from 'typebox'
 import { Compile } from 'typebox/compile'
+import { parseDatabaseUrl } from './storage/dialect.ts'
 
 /**
  * Every setting, once: its flag, its environment variable, its default and its check. The CLI builds
@@ -117,7 +118,12 @@ export function loadConfig(flags: Partial<Record<keyof Config, unknown>>, env: N
     const key = first?.instancePath.replace(/^\//, '') ?? ''
     const setting = SETTINGS.find((s) => s.key === key)
     const source = sources[key] ?? (setting ? flagName(setting) : 'configuration')
-    throw new ConfigError(`${source} is invalid: ${first?.message ?? 'bad value'} (got ${JSON.stringify(out[key])})`)
+    throw new ConfigError(`${source} is invalid (got ${JSON.stringify(out[key])}): expected ${setting?.help ?? first?.message ?? 'another value'}`)
+  }
+  try {
+    parseDatabaseUrl(String(out.databaseUrl))
+  } catch (err) {
+    throw new ConfigError(`${sources.databaseUrl ?? '--database-url'} is invalid: ${err instanceof Error ? err.message : String(err)}`)
   }
   return out as Config
 }

@@ -21,9 +21,6 @@ export async function startServer(config: Config, out: NodeJS.WritableStream = p
   let bootstrap: CreatedAccount | undefined
   let redis: Redis | undefined
   try {
-    if (config.bootstrap) {
-      bootstrap = await createAccount(store, { name: 'Default account' }, { ifDatabaseEmpty: true })
-    }
     if (config.redisUrl !== undefined) redis = await connectRedis(config.redisUrl)
     const limiter = createLimiter({
       burst: config.rateLimitBurst,
@@ -31,13 +28,21 @@ export async function startServer(config: Config, out: NodeJS.WritableStream = p
       ...(redis === undefined ? {} : { redis }),
     })
     const app = await buildApp({ store, config, limiter })
-    await app.listen({ port: config.port, host: config.host })
+    await app.listen({ port: config.port, host: config.host, listenTextResolver: () => 'listening' })
     const address = app.server.address()
     const port = typeof address === 'object' && address !== null ? address.port : config.port
     const host = config.host.includes(':') ? `[${config.host}]` : config.host
-    const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`
-    if (bootstrap !== undefined) out.write(bootstrapBanner(bootstrap, url))
-    out.write(`ioenv listening on ${url} (database ${describe(config.databaseUrl)})\n`)
+    const anyInterface = host === '0.0.0.0' || host === '[::]'
+    const url = `http://${anyInterface ? '127.0.0.1' : host}:${port}`
+    // Bootstrap only once the port is ours: a token printed by a start that then failed to listen
+    // would be lost, and the account with it (C-5.2).
+    if (config.bootstrap) {
+      bootstrap = await createAccount(store, { name: 'Default account' }, { ifDatabaseEmpty: true })
+      if (bootstrap !== undefined) out.write(bootstrapBanner(bootstrap, url))
+    }
+    out.write(
+      `ioenv listening on ${url}${anyInterface ? ` (all interfaces, ${host}:${port})` : ''} (database ${describe(config.databaseUrl)})\n`,
+    )
 
     let closing: Promise<void> | undefined
     const close = () =>
@@ -84,7 +89,7 @@ function bootstrapBanner(b: CreatedAccount, url: string): string {
     '',
     `    ${b.token}`,
     '',
-    `Try: curl -H "Authorization: Bearer ${b.token}" ${url}/v1/environments`,
+    `Try: curl -H "Authorization: Bearer <the token>" ${url}/v1/environments`,
     '',
     '',
   ].join('\n')

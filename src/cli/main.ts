@@ -1,10 +1,12 @@
+import { existsSync, readFileSync } from 'node:fs'
+import path from 'node:path'
 import { Command, Option } from 'commander'
 import ms from 'ms'
 import { type Config, ConfigError, SETTINGS, type Setting, loadConfig } from '../config.ts'
 import { createAccount, createInvitation, resolveInvitation } from '../domain/admin.ts'
 import { createToken } from '../domain/tokens.ts'
 import type { AccessLevel, EnvironmentRecord, TokenScope } from '../domain/types.ts'
-import { ApiError, UsageError } from '../errors.ts'
+import { ApiError, UsageError, errors } from '../errors.ts'
 import { closeOnSignals, startServer } from '../server.ts'
 import { parseDatabaseUrl } from '../storage/dialect.ts'
 import { KyselyStore } from '../storage/kysely-store.ts'
@@ -40,16 +42,33 @@ function flagsOf(cmd: Command): Partial<Record<keyof Config, unknown>> {
   return flags
 }
 
+// From src/cli/ when run from source, from dist/ when bundled by bin/ioenv.js.
+const VERSION = (() => {
+  for (const rel of ['../../package.json', '../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version: string }
+      if (pkg.name === 'ioenv') return pkg.version
+    } catch {
+      // try the next location
+    }
+  }
+  return 'unknown'
+})()
+
 const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`)
 
 const wireEnvironment = ({ accountId: _a, isProduction: _p, ...wire }: EnvironmentRecord) => wire
 
 async function withStore<T>(cmd: Command, fn: (store: KyselyStore) => Promise<T>): Promise<void> {
   const config = loadConfig(flagsOf(cmd), process.env)
-  if (config.databaseUrl === 'sqlite::memory:') {
+  const target = parseDatabaseUrl(config.databaseUrl)
+  if (target.dialect === 'sqlite' && target.file === ':memory:') {
     process.stderr.write('ioenv: warning: sqlite::memory: is a fresh empty database for this command only\n')
+  } else if (target.dialect === 'sqlite' && !existsSync(target.file)) {
+    // Most likely a different working directory than the server's: say so rather than act on a new file.
+    process.stderr.write(`ioenv: note: ${path.resolve(target.file)} did not exist; created a new, empty database there\n`)
   }
-  const store = await KyselyStore.open(parseDatabaseUrl(config.databaseUrl), { poolSize: 2 })
+  const store = await KyselyStore.open(target, { poolSize: 2 })
   try {
     print(await fn(store))
   } finally {
@@ -75,6 +94,7 @@ function duration(raw: string): number {
 export function buildCli(): Command {
   const program = new Command('ioenv')
     .description('A self-hostable integrator.io Environments API: the server and its operator commands.')
+    .version(VERSION)
     .showHelpAfterError()
     .exitOverride()
 
@@ -105,6 +125,10 @@ export function buildCli(): Command {
       if (created === undefined) throw new Error('account was not created')
       return { account: created.account, environment: wireEnvironment(created.environment), token: created.token }
     }),
+  )
+
+  addSettings(accounts.command('list').description('list all accounts (to find an id)'), false).action(
+    async (_opts, cmd: Command) => withStore(cmd, (store) => store.listAccounts()),
   )
 
   const tokens = program.command('tokens').description('manage API tokens')
@@ -138,7 +162,7 @@ export function buildCli(): Command {
     async (id: string, _opts, cmd: Command) =>
       withStore(cmd, async (store) => {
         const revoked = await store.revokeToken(id, Date.now())
-        if (revoked === undefined) throw new UsageError(`no token with id ${id}`)
+        if (revoked === undefined) throw errors.notFound('Token')
         return revoked
       }),
   )
@@ -147,7 +171,7 @@ export function buildCli(): Command {
     false,
   ).action(async (opts: { account: string }, cmd: Command) =>
     withStore(cmd, async (store) => {
-      if ((await store.getAccount(opts.account)) === undefined) throw new UsageError(`no account with id ${opts.account}`)
+      if ((await store.getAccount(opts.account)) === undefined) throw errors.notFound('Account')
       return store.listTokens(opts.account)
     }),
   )
@@ -181,7 +205,7 @@ export function buildCli(): Command {
   ).action(async (opts: { environment: string }, cmd: Command) =>
     withStore(cmd, async (store) => {
       const accountId = await store.findEnvironmentAccount(opts.environment)
-      if (accountId === undefined) throw new UsageError(`no environment with id ${opts.environment}`)
+      if (accountId === undefined) throw errors.notFound('Environment')
       return store.listInvitations(accountId, opts.environment)
     }),
   )
@@ -195,8 +219,8 @@ export async function main(argv: string[]): Promise<void> {
   } catch (err) {
     const e = err as { code?: string; exitCode?: number; message?: string }
     if (typeof e.code === 'string' && e.code.startsWith('commander.')) {
-      // commander has already printed help or the usage error
-      process.exitCode = e.exitCode ?? 1
+      // commander has already printed help, the version or the usage error
+      process.exitCode = e.exitCode === 0 ? 0 : 2
       return
     }
     const message =

@@ -18,8 +18,11 @@ declare module 'fastify' {
   }
 }
 
-/** `/v1` and below, however many leading slashes: every such path authenticates first (C-2). */
-const API_PATH = /^\/+v1(?:[/?#]|$)/i
+function countHeader(raw: string[], name: string): number {
+  let n = 0
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === name.length && raw[i]!.toLowerCase() === name) n++
+  return n
+}
 const BEARER = /^bearer[ \t]+([^\s]+)[ \t]*$/i
 
 interface CacheEntry {
@@ -54,12 +57,16 @@ export function registerAuth(
   }
 
   async function gate(request: FastifyRequest): Promise<void> {
+    // Every route but the public ones authenticates first, unknown paths included: a 404 never tells
+    // a caller without a token which paths exist.
     const access = request.routeOptions?.config?.access
     if (access === 'public') return
-    if (request.routeOptions?.url === undefined && !API_PATH.test(request.url)) return
 
     const header = request.headers.authorization
     if (header === undefined || header === '') throw errors.unauthorized()
+    // Node keeps only the first of several Authorization headers; a proxy may honour the last. Two
+    // parties disagreeing on who is calling is worse than refusing.
+    if (countHeader(request.raw.rawHeaders, 'authorization') > 1) throw errors.authFailed()
     const match = BEARER.exec(header)
     if (match === null) throw errors.authFailed()
     const principal = await principalOf(match[1]!)

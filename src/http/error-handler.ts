@@ -92,17 +92,11 @@ export function toApiError(err: FastifyError, request: FastifyRequest, bodyLimit
       : bodyValidationError(err.validation as AjvError[], request.body)
   }
   switch (err.code) {
-    case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return errors.invalidJson(err.message)
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return errors.invalidJson('the body is empty')
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return errors.payloadTooLarge(bodyLimit)
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return errors.unsupportedMediaType(String(request.headers['content-type'] ?? ''))
   }
-  // JSON.parse failures (e.g. from the +json parser) surface as SyntaxError with a 400 status.
-  if (err instanceof SyntaxError) return errors.invalidJson(err.message)
   if (isUnavailableError(err)) return errors.serviceUnavailable()
   const status = err.statusCode ?? 500
   if (status >= 400 && status < 500) {

@@ -7,6 +7,8 @@ import type { Database } from './schema.ts'
 
 export type Dialect = 'sqlite' | 'postgres'
 
+export const SQLITE_BUSY_WAIT_MS = 20
+
 export type DatabaseTarget =
   | { dialect: 'sqlite'; file: string /* ':memory:' for an ephemeral database */ }
   | { dialect: 'postgres'; url: string; schema?: string }
@@ -45,7 +47,9 @@ export function connect(target: DatabaseTarget, options: { poolSize?: number } =
     // reach the disk before it is acknowledged, so no 2xx is lost to kill -9 or power loss (C-6.3).
     sqlite.pragma('journal_mode = WAL')
     sqlite.pragma('synchronous = FULL')
-    sqlite.pragma('busy_timeout = 5000')
+    // Short: better-sqlite3 waits synchronously, which would freeze the event loop for every request.
+    // Longer waits for another process's write lock happen asynchronously, in KyselyStore.retryBusy.
+    sqlite.pragma(`busy_timeout = ${SQLITE_BUSY_WAIT_MS}`)
     sqlite.pragma('foreign_keys = ON')
     return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }), dialect: 'sqlite', sqlite }
   }

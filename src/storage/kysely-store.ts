@@ -6,6 +6,9 @@ import { ms, toAccount, toEnvironment, toInvitation, toToken } from './rows.ts'
 import type { Database } from './schema.ts'
 import type { AccountTx, NewEnvironment, Store } from './store.ts'
 
+/** How long a write waits for another process's SQLite write lock before answering 503. */
+const BUSY_DEADLINE_MS = 5000
+
 const flag = (b: boolean): number => (b ? 1 : 0)
 const apimText = (apim: NewEnvironment['apim']): string | null => (apim === undefined ? null : JSON.stringify(apim))
 
@@ -57,16 +60,38 @@ export class KyselyStore implements Store {
     return row && toAccount(row)
   }
 
+  /**
+   * SQLite lets one process write at a time. While another process (an admin command, a second
+   * server on the same file) holds the write lock, the transaction is retried after a short async
+   * pause, so this process keeps serving reads meanwhile; after BUSY_DEADLINE_MS the SQLITE_BUSY
+   * error goes up and becomes a 503.
+   */
+  private async retryBusy<T>(work: () => Promise<T>): Promise<T> {
+    if (this.dialect !== 'sqlite') return work()
+    const deadline = Date.now() + BUSY_DEADLINE_MS
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await work()
+      } catch (err) {
+        const code = (err as { code?: unknown }).code
+        if ((code !== 'SQLITE_BUSY' && code !== 'SQLITE_LOCKED') || Date.now() > deadline) throw err
+        await new Promise((r) => setTimeout(r, Math.min(50, 2 + attempt * 5) * (0.5 + Math.random())))
+      }
+    }
+  }
+
   async withAccount<T>(accountId: string, fn: (tx: AccountTx) => Promise<T>): Promise<T | undefined> {
-    return this.db.transaction().execute(async (trx) => {
-      const account = await this.lockAccount(trx, accountId)
-      if (account === undefined) return undefined
-      return fn(accountTx(trx, account))
-    })
+    return this.retryBusy(() =>
+      this.db.transaction().execute(async (trx) => {
+        const account = await this.lockAccount(trx, accountId)
+        if (account === undefined) return undefined
+        return fn(accountTx(trx, account))
+      }),
+    )
   }
 
   async createAccount(account: Account, production: NewEnvironment, ifDatabaseEmpty = false) {
-    return this.db.transaction().execute(async (trx) => {
+    return this.retryBusy(() => this.db.transaction().execute(async (trx) => {
       if (ifDatabaseEmpty) {
         // First-run bootstrap (C-5.2): the settings row is the once-only latch, so instances that
         // start together on an empty database create one account between them, not one each.
@@ -93,12 +118,17 @@ export class KyselyStore implements Store {
         .execute()
       const env = await accountTx(trx, account).insertEnvironment(production)
       return { account, production: env }
-    })
+    }))
   }
 
   async getAccount(accountId: string) {
     const row = await this.db.selectFrom('accounts').selectAll().where('id', '=', accountId).executeTakeFirst()
     return row && toAccount(row)
+  }
+
+  async listAccounts() {
+    const rows = await this.db.selectFrom('accounts').selectAll().orderBy('created_at').orderBy('id').execute()
+    return rows.map(toAccount)
   }
 
   async listEnvironments(accountId: string, page: Page) {
@@ -164,12 +194,12 @@ export class KyselyStore implements Store {
   }
 
   async revokeToken(id: string, at: number) {
-    const row = await this.db
+    const row = await this.retryBusy(() => this.db
       .updateTable('api_tokens')
       .set({ revoked_at: sql<number>`coalesce(revoked_at, ${at})` })
       .where('id', '=', id)
       .returningAll()
-      .executeTakeFirst()
+      .executeTakeFirst())
     return row && toToken(row)
   }
 

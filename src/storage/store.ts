@@ -82,6 +82,8 @@ export interface Store {
   ): Promise<{ account: Account; production: EnvironmentRecord } | undefined>
 
   getAccount(accountId: string): Promise<Account | undefined>
+  /** Every account, oldest first: for operator commands only. */
+  listAccounts(): Promise<Account[]>
   listEnvironments(accountId: string, page: Page): Promise<EnvironmentRecord[]>
   getEnvironment(accountId: string, id: string): Promise<EnvironmentRecord | undefined>
   /** Finds an environment by id in any account: for operator commands, never for API requests. */

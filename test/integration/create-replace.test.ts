@@ -172,7 +172,18 @@ for (const dialect of DIALECTS) {
       assert.equal((await send('{"name":"a"}', 'application/json; charset=utf-8')).statusCode, 201)
       assert.equal((await send('{"name":"b"}', 'application/vnd.ioenv+json')).statusCode, 201)
       assert.equal((await send('{"name":"c"}', 'APPLICATION/JSON')).statusCode, 201)
-      assert.equal(await count(h), 4)
+      assert.equal((await send('{"name":"d"}', 'application/merge-patch+json; charset=UTF-8')).statusCode, 201)
+      assertError(await send('{"name":"e"}', 'application/json; charset=latin1'), 415, ['unsupported_media_type'])
+      assertError(await send('{"name":"e"}', 'multipart/form-data; boundary=x'), 415, ['unsupported_media_type'])
+      const invalidUtf8 = await h.request({
+        method: 'POST',
+        url: '/v1/environments',
+        payload: Buffer.from([0x7b, 0x22, 0x6e, 0x61, 0x6d, 0x65, 0x22, 0x3a, 0x22, 0x61, 0xff, 0x22, 0x7d]), // {"name":"a\xff"}
+        headers: { 'content-type': 'application/json' },
+      })
+      assertError(invalidUtf8, 400, ['invalid_json'])
+      assert.match(invalidUtf8.json().errors[0].message, /UTF-8/)
+      assert.equal(await count(h), 5)
     })
 
     test(`[${dialect}] POST with no body at all is 422 invalid_body`, async (t) => {

@@ -33,6 +33,15 @@ for (const dialect of DIALECTS) {
       }
     })
 
+    test(`[${dialect}] every path but /health needs a token first, so a 404 reveals nothing`, async (t) => {
+      const h = await build(t, dialect)
+      for (const url of ['/favicon.ico', '/./v1/environments', '/x/../v1/environments', '/v1%2fenvironments', '/v1;/environments']) {
+        const res = await h.request({ url, token: null })
+        assert.equal(res.statusCode, 401, url)
+        assert.deepEqual(res.json(), { message: 'Unauthorized' })
+      }
+    })
+
     test(`[${dialect}] trailing slashes are tolerated`, async (t) => {
       const h = await build(t, dialect)
       assert.equal((await h.request({ url: '/v1/environments/' })).statusCode, 200)

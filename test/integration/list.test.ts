@@ -80,6 +80,15 @@ for (const dialect of DIALECTS) {
       assert.equal(res.headers.link, '<http://localhost/v1/environments?limit=1&skip=1>; rel="next"')
     })
 
+    test(`[${dialect}] behind --trust-proxy, X-Forwarded-Proto/-Host shape links, but only when sane`, async (t) => {
+      const h = await build(t, dialect, { config: { trustProxy: true } })
+      await createMany(h, 1)
+      const good = await h.request({ url: '/v1/environments?limit=1', headers: { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'api.example.com' } })
+      assert.equal(good.headers.link, '<https://api.example.com/v1/environments?limit=1&skip=1>; rel="next"')
+      const evil = await h.request({ url: '/v1/environments?limit=1', headers: { host: 'ok.example', 'x-forwarded-proto': 'javascript:alert(1)//' } })
+      assert.equal(evil.headers.link, '<http://ok.example/v1/environments?limit=1&skip=1>; rel="next"')
+    })
+
     test(`[${dialect}] an empty page is 204 with no body (upstream)`, async (t) => {
       const h = await build(t, dialect)
       for (const url of ['/v1/environments?skip=1', '/v1/environments?skip=999999999999999', '/v1/environments?limit=5&skip=1']) {

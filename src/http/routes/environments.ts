@@ -36,9 +36,11 @@ const HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/
 
 function baseUrl(request: FastifyRequest, publicUrl: string | undefined): string {
   if (publicUrl !== undefined) return publicUrl.replace(/\/+$/, '')
-  // The Host header is the caller's own input: anything odd falls back to localhost, never into a URL.
+  // Host and (behind --trust-proxy) X-Forwarded-Proto/-Host are the caller's own input: anything odd
+  // falls back to a safe value, never into a URL.
   const host = HOST.test(request.host) ? request.host : 'localhost'
-  return `${request.protocol}://${host}`
+  const scheme = request.protocol === 'https' ? 'https' : 'http'
+  return `${scheme}://${host}`
 }
 
 function envId(params: { _id: string }): string {
@@ -156,9 +158,19 @@ export async function environmentRoutes(app: FastifyInstance, options: RouteOpti
   // they live in a scope whose only content-type parser drains and discards whatever is sent.
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers()
+    // The body is read to its end and dropped before the handler runs: a toggle whose request is
+    // broken or abandoned halfway (bad chunking, a dropped connection) must change nothing.
     scope.addContentTypeParser('*', (_request, payload, done) => {
-      payload.resume()
-      done(null, undefined)
+      let settled = false
+      const finish = (err: Error | null) => {
+        if (settled) return
+        settled = true
+        done(err, undefined)
+      }
+      payload.on('data', () => {})
+      payload.once('end', () => finish(null))
+      payload.once('error', (err: Error) => finish(err))
+      payload.once('aborted', () => finish(errors.badRequest('The request body was not completely received.')))
     })
     const typed = scope.withTypeProvider<TypeBoxTypeProvider>()
 
