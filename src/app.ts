@@ -5,14 +5,13 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from 'fastify'
-import type { RateLimiterAbstract } from 'rate-limiter-flexible'
 import type { Config } from './config.ts'
 import { EnvironmentService } from './domain/environments.ts'
 import { errors } from './errors.ts'
 import { registerAuth } from './http/auth.ts'
 import { registerErrorHandler } from './http/error-handler.ts'
 import { JSON_MEDIA_TYPES, parseJsonBody, writeClientError } from './http/json.ts'
-import { registerRateLimit } from './http/rate-limit.ts'
+import { type Limiter, registerRateLimit } from './http/rate-limit.ts'
 import { environmentRoutes } from './http/routes/environments.ts'
 import { type Clock, systemClock } from './ids.ts'
 import type { Store } from './storage/store.ts'
@@ -30,7 +29,7 @@ export interface AppOptions {
   /** `false` silences logging; a stream receives the JSON log lines instead of stdout. */
   logger?: false | { stream: NodeJS.WritableStream }
   /** Per-account rate limiter (C-6.1); undefined = no limit. */
-  limiter?: RateLimiterAbstract | undefined
+  limiter?: Limiter | undefined
 }
 
 const SECRET_PARAM = /([?&][^=&]*(?:token|key|secret|password|auth)[^=&]*=)[^&]*/gi

@@ -28,12 +28,12 @@ export const ConfigSchema = Type.Object({
   poolSize: Type.Integer({ minimum: 1, maximum: 1000 }),
   redisUrl: Type.Optional(Type.String({ pattern: '^rediss?://' })),
   rateLimitBurst: Type.Integer({ minimum: 0, maximum: 1_000_000_000 }),
-  rateLimitRefill: Type.Integer({ minimum: 1, maximum: 1_000_000_000 }),
+  rateLimitRefill: Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000_000 }),
 })
 
 export type Config = Static<typeof ConfigSchema>
 
-type Kind = 'string' | 'integer' | 'boolean'
+type Kind = 'string' | 'integer' | 'number' | 'boolean'
 
 export interface Setting {
   key: keyof Config
@@ -57,8 +57,8 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'trustProxy', flag: '--trust-proxy', env: ['IOENV_TRUST_PROXY'], kind: 'boolean', default: false, serveOnly: true, help: 'honour X-Forwarded-Proto/-Host from a reverse proxy when building links' },
   { key: 'tokenCacheMs', flag: '--token-cache-ms <ms>', env: ['IOENV_TOKEN_CACHE_MS'], kind: 'integer', default: 2000, serveOnly: true, help: 'how long a token check is cached (at most 5000, C-5.4)' },
   { key: 'redisUrl', flag: '--redis-url <url>', env: ['IOENV_REDIS_URL'], kind: 'string', serveOnly: true, help: 'redis://… shared by all instances for the rate limit; default: limit per process' },
-  { key: 'rateLimitBurst', flag: '--rate-limit-burst <n>', env: ['IOENV_RATE_LIMIT_BURST'], kind: 'integer', default: 1000, serveOnly: true, help: 'requests an account may send at once (0 = no rate limit)' },
-  { key: 'rateLimitRefill', flag: '--rate-limit-refill <n>', env: ['IOENV_RATE_LIMIT_REFILL'], kind: 'integer', default: 300, serveOnly: true, help: 'requests per second an account sustains' },
+  { key: 'rateLimitBurst', flag: '--rate-limit-burst <n>', env: ['IOENV_RATE_LIMIT_BURST'], kind: 'integer', default: 1000, serveOnly: true, help: 'size of each account\'s token bucket: requests it may send at once (0 = no rate limit)' },
+  { key: 'rateLimitRefill', flag: '--rate-limit-refill <n>', env: ['IOENV_RATE_LIMIT_REFILL'], kind: 'number', default: 300, serveOnly: true, help: 'tokens per second added to each account\'s bucket (decimals allowed)' },
   { key: 'poolSize', flag: '--pool-size <n>', env: ['IOENV_POOL_SIZE'], kind: 'integer', default: 10, serveOnly: false, help: 'PostgreSQL connections per process' },
 ]
 
@@ -75,6 +75,10 @@ function convert(setting: Setting, raw: unknown, source: string): unknown {
   if (setting.kind === 'string' || typeof raw !== 'string') return raw
   if (setting.kind === 'integer') {
     if (!/^\s*\d+\s*$/.test(raw)) throw new ConfigError(`${source} must be a whole number, got ${JSON.stringify(raw)}`)
+    return Number(raw)
+  }
+  if (setting.kind === 'number') {
+    if (!/^\s*\d+(\.\d+)?\s*$/.test(raw)) throw new ConfigError(`${source} must be a number, got ${JSON.stringify(raw)}`)
     return Number(raw)
   }
   const v = raw.trim().toLowerCase()

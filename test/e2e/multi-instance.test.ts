@@ -79,7 +79,7 @@ test('[postgres] two instances: one migration, one bootstrap, exact toggle parit
 
 test('[postgres] two instances with Redis enforce one shared rate limit (C-6.1)', { skip: REDIS_URL === undefined && 'NO REDIS: set TEST_REDIS_URL or put redis-server on PATH' }, async (t) => {
   const db = await freshDatabase('postgres')
-  const [a, b] = await pair(t, db.url, ['--redis-url', REDIS_URL!, '--rate-limit-burst', '20', '--rate-limit-refill', '1'])
+  const [a, b] = await pair(t, db.url, ['--redis-url', REDIS_URL!, '--rate-limit-burst', '20', '--rate-limit-refill', '0.01'])
   const token = (a.token ?? b.token)!
   const results = await Promise.all(
     Array.from({ length: 60 }, (_, i) => api(i % 2 ? a.url : b.url, token, 'GET', '/v1/environments')),

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import type { TestContext } from 'node:test'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
-import type { RateLimiterAbstract } from 'rate-limiter-flexible'
+import type { Limiter } from '../../src/http/rate-limit.ts'
 import { type AppConfig, buildApp } from '../../src/app.ts'
 import { type CreatedAccount, createAccount, createInvitation } from '../../src/domain/admin.ts'
 import { createToken } from '../../src/domain/tokens.ts'
@@ -39,7 +39,7 @@ export async function build(
   options: {
     config?: Partial<AppConfig>
     account?: { maxEnvironments?: number; licenses?: number }
-    limiter?: RateLimiterAbstract
+    limiter?: Limiter | undefined
     /** Use this database instead of a fresh one (several apps on one database). */
     databaseUrl?: string
   } = {},

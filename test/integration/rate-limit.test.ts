@@ -17,12 +17,12 @@ function redisClient(t: import('node:test').TestContext, url: string): Redis {
 for (const dialect of DIALECTS) {
   describe(`[${dialect}] rate limit per account (C-6.1)`, () => {
     test(`[${dialect}] an empty bucket is 429 with Retry-After and the rate_limited envelope`, async (t) => {
-      const h = await build(t, dialect, { limiter: createLimiter({ burst: 5, refill: 1 }) })
+      const h = await build(t, dialect, { limiter: createLimiter({ burst: 5, refill: 0.5 }) })
       for (let i = 0; i < 5; i++) assert.equal((await h.request({ url: '/v1/environments' })).statusCode, 200)
       const limited = await h.request({ url: '/v1/environments' })
       assertError(limited, 429, ['rate_limited'])
       const retryAfter = Number(limited.headers['retry-after'])
-      assert.ok(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 5, `Retry-After ${limited.headers['retry-after']}`)
+      assert.equal(retryAfter, 2, 'one token every 2 s')
       assert.equal(limited.json().errors[0].message, `Too many requests. Retry after ${retryAfter} seconds.`)
       // writes are limited too, and nothing is stored
       assertError(await h.request({ method: 'POST', url: '/v1/environments', body: { name: 'x' } }), 429, ['rate_limited'])
@@ -32,14 +32,29 @@ for (const dialect of DIALECTS) {
       assert.equal((await h.request({ url: '/v1/environments', token: 'nope' })).statusCode, 401)
     })
 
-    test(`[${dialect}] the bucket refills`, async (t) => {
-      const h = await build(t, dialect, { limiter: createLimiter({ burst: 2, refill: 2 }) })
+    test(`[${dialect}] the bucket refills at its rate, one token at a time`, async (t) => {
+      const h = await build(t, dialect, { limiter: createLimiter({ burst: 2, refill: 4 }) })
       assert.equal((await h.request({ url: '/v1/environments' })).statusCode, 200)
       assert.equal((await h.request({ url: '/v1/environments' })).statusCode, 200)
       const limited = await h.request({ url: '/v1/environments' })
       assert.equal(limited.statusCode, 429)
-      await new Promise((r) => setTimeout(r, Number(limited.headers['retry-after']) * 1000 + 50))
+      assert.equal(limited.headers['retry-after'], '1', 'a token comes within 250 ms: rounded up to 1 s')
+      await new Promise((r) => setTimeout(r, 300))
+      assert.equal((await h.request({ url: '/v1/environments' })).statusCode, 200, 'one token refilled')
+      assert.equal((await h.request({ url: '/v1/environments' })).statusCode, 429, 'only one')
+      await new Promise((r) => setTimeout(r, 600))
       assert.equal((await h.request({ url: '/v1/environments' })).statusCode, 200)
+      assert.equal((await h.request({ url: '/v1/environments' })).statusCode, 200, 'two tokens after 500+ ms, no more than the burst')
+      assert.equal((await h.request({ url: '/v1/environments' })).statusCode, 429)
+    })
+
+    test(`[${dialect}] Retry-After is the wait for the next token, in whole seconds`, async (t) => {
+      const h = await build(t, dialect, { limiter: createLimiter({ burst: 1, refill: 0.25 }) })
+      assert.equal((await h.request({ url: '/v1/environments' })).statusCode, 200)
+      const limited = await h.request({ url: '/v1/environments' })
+      assertError(limited, 429, ['rate_limited'])
+      assert.equal(limited.headers['retry-after'], '4')
+      assert.equal(limited.json().errors[0].message, 'Too many requests. Retry after 4 seconds.')
     })
 
     test(`[${dialect}] a burst of 0 turns limiting off`, async (t) => {
@@ -54,7 +69,7 @@ for (const dialect of DIALECTS) {
       const prefix = `${Math.random()}`
       const make = () => {
         const redis = redisClient(t, REDIS_URL!)
-        return redis.connect().then(() => createLimiter({ burst: 10, refill: 1, redis, prefix }))
+        return redis.connect().then(() => createLimiter({ burst: 10, refill: 0.001, redis, prefix }))
       }
       const a = await build(t, dialect, { databaseUrl: db.url, limiter: await make() })
       const b = await build(t, dialect, { databaseUrl: db.url, limiter: await make() })
