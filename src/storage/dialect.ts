@@ -57,6 +57,12 @@ export function connect(target: DatabaseTarget, options: { poolSize?: number } =
     connectionString: target.url,
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: 5000,
+    // A server that stops answering (not just refusing) must not hold a request forever: it becomes
+    // a 503 after these, and the connection is replaced.
+    query_timeout: 10_000,
+    statement_timeout: 10_000,
+    idle_in_transaction_session_timeout: 10_000,
+    keepAlive: true,
     ...(target.schema === undefined ? {} : { options: `-c search_path=${target.schema}` }),
   })
   // An idle client that loses its server must not crash the process; the next query reconnects.

@@ -17,11 +17,12 @@ const RETRYABLE_CODES = new Set([
   '53300', // too_many_connections
   '40001', // serialization_failure
   '40P01', // deadlock_detected
+  '57014', // query_canceled (statement_timeout)
   'SQLITE_BUSY',
   'SQLITE_LOCKED',
 ])
 
-const RETRYABLE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended unexpectedly|the database system is (starting up|shutting down)/i
+const RETRYABLE_MESSAGES = /Query read timeout|Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended unexpectedly|the database system is (starting up|shutting down)/i
 
 export function isUnavailableError(err: unknown): boolean {
   if (err === null || typeof err !== 'object') return false

@@ -11,7 +11,7 @@ import { DIALECTS } from '../helpers/dialects.ts'
  * error, the common headers on every response, bodies that match the reference schemas (checked by
  * the harness), and stored state that changes only through requests that succeeded.
  */
-const RUNS = Number(process.env.FUZZ_RUNS ?? 120)
+const RUNS = Number(process.env.FUZZ_RUNS ?? 300)
 
 const DOCUMENTED = new Set([200, 201, 204, 400, 401, 403, 404, 405, 413, 415, 422])
 
