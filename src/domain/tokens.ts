@@ -31,9 +31,11 @@ export async function authenticate(
   if (secret.length === 0 || secret.length > MAX_TOKEN_LENGTH) return undefined
   const hash = hashToken(secret)
   const found = await store.findPrincipalByTokenHash(hash)
-  if (found === undefined || found.revoked) return undefined
+  // The lookup already matched the hash; comparing again in constant time keeps the check exact
+  // whatever the database's text comparison does.
+  if (found === undefined || !sameHash(found.tokenHash, hash) || found.revoked) return undefined
   if (found.expiresAt !== null && found.expiresAt <= now) return undefined
-  const { revoked: _revoked, ...principal } = found
+  const { revoked: _revoked, tokenHash: _hash, ...principal } = found
   return principal
 }
 

@@ -174,6 +174,7 @@ export class KyselyStore implements Store {
       production: row.is_production === 1,
       expiresAt: row.expires_at === null ? null : ms(row.expires_at),
       revoked: row.revoked_at !== null,
+      tokenHash: row.token_hash,
     }
   }
 

@@ -90,7 +90,7 @@ export interface Store {
   findEnvironmentAccount(id: string): Promise<string | undefined>
 
   /** Authentication entry point: the principal of a token hash, whatever its state. */
-  findPrincipalByTokenHash(tokenHash: string): Promise<(Principal & { revoked: boolean }) | undefined>
+  findPrincipalByTokenHash(tokenHash: string): Promise<(Principal & { revoked: boolean; tokenHash: string }) | undefined>
   listTokens(accountId: string): Promise<ApiToken[]>
   getToken(id: string): Promise<ApiToken | undefined>
   revokeToken(id: string, at: number): Promise<ApiToken | undefined>

@@ -84,3 +84,42 @@ test('e2e: hostile HTTP: broken requests change nothing and still get the envelo
   assert.equal((await toggle).status, 204)
   assert.equal(await enabled(), false)
 })
+
+test('e2e: slow and idle clients are cut off, and others are served meanwhile', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ioenv-slow-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  const server = await startServer(['--database-url', `sqlite:${path.join(dir, 'ioenv.db')}`])
+  t.after(() => server.stop('SIGKILL'))
+  const started = Date.now()
+  // headers that never finish: 408 with the envelope after the 10 s headers timeout
+  const slowHeaders = raw(server.url, `GET /v1/environments HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${server.token}\r\n`, { end: false, waitMs: 20_000 })
+  // a body that never finishes: cut off by the 30 s request timeout is too slow for a test; check instead
+  // that 50 such connections do not stop anyone else
+  const stalled = Array.from({ length: 50 }, () =>
+    raw(server.url, `POST /v1/environments HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${server.token}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"na`, { end: false, waitMs: 2000 }),
+  )
+  const t0 = Date.now()
+  const ok = await api(server.url, server.token, 'GET', '/v1/environments')
+  assert.equal(ok.status, 200)
+  assert.ok(Date.now() - t0 < 1000, 'served promptly despite stalled clients')
+  await Promise.all(stalled)
+  const res = await slowHeaders
+  const elapsed = Date.now() - started
+  assert.match(res, /^HTTP\/1.1 408 /, res.slice(0, 100))
+  assert.ok(res.includes('"code":"request_timeout"'))
+  assert.ok(elapsed >= 9_000 && elapsed < 15_000, `cut off after ${elapsed} ms`)
+
+  // an idle keep-alive connection is closed after 5 s
+  const idle = await new Promise<number>((resolve) => {
+    const { hostname, port } = new URL(server.url)
+    const socket = net.connect(Number(port), hostname)
+    let opened = 0
+    socket.on('data', () => {
+      if (opened === 0) opened = Date.now()
+    })
+    socket.on('close', () => resolve(Date.now() - opened))
+    socket.on('error', () => {})
+    socket.write(`GET /health HTTP/1.1\r\nHost: x\r\n\r\n`)
+  })
+  assert.ok(idle >= 4_000 && idle < 8_000, `idle connection closed after ${idle} ms`)
+})
