@@ -49,6 +49,27 @@ test('[postgres] two instances: one migration, one bootstrap, exact toggle parit
   assert.equal(listed.length, 30)
   assert.equal(listed.filter((e) => e.enabled).length, 5, 'licenses hold across instances')
 
+  // invitations created and resolved while toggles are in flight on both instances: every toggle
+  // either saw the invitation pending (422) or not (204), and the final state matches the 204s
+  const inv = ioenv(['invitations', 'create', '--environment', env._id, '--email', 'x@example.com', '--database-url', db.url]).json()
+  await api(a.url, token, 'PUT', `/v1/environments/${env._id}/enable`) // enable: never blocked by invitations
+  const racing = Array.from({ length: 40 }, async (_, i) => {
+    await new Promise((r) => setTimeout(r, i * 5))
+    return api(i % 2 ? a.url : b.url, token, 'PUT', `/v1/environments/${env._id}/enable`)
+  })
+  await new Promise((r) => setTimeout(r, 60))
+  const { spawn } = await import('node:child_process')
+  const { BIN, ROOT } = await import('../helpers/process.ts')
+  await new Promise((r) => spawn(process.execPath, [BIN, 'invitations', 'dismiss', inv._id, '--database-url', db.url], { cwd: ROOT }).on('exit', r))
+  const raced = await Promise.all(racing)
+  for (const r of raced) {
+    assert.ok(r.status === 204 || (r.status === 422 && r.json().errors[0].code === 'pending_invitations'), `${r.status} ${r.text}`)
+  }
+  const flips = raced.filter((r) => r.status === 204).length
+  assert.equal((await api(b.url, token, 'GET', `/v1/environments/${env._id}`)).json().enabled, flips % 2 === 0)
+  assert.ok(flips > 0, 'toggles went through once the invitation was dismissed')
+  assert.equal((await api(a.url, token, 'PUT', `/v1/environments/${env._id}/enable`)).status, 204, 'and stay unblocked')
+
   // a token revoked through the operator command is refused by both within 5 s (C-5.4)
   const created = ioenv(['tokens', 'create', '--account', small.account._id, '--database-url', db.url]).json()
   for (const s of [a, b]) assert.equal((await api(s.url, created.token, 'GET', '/v1/environments')).status, 200)
