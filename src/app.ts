@@ -12,6 +12,7 @@ import { registerAuth } from './http/auth.ts'
 import { registerErrorHandler } from './http/error-handler.ts'
 import { JSON_MEDIA_TYPES, parseJsonBody, writeClientError } from './http/json.ts'
 import { type Limiter, registerRateLimit } from './http/rate-limit.ts'
+import { consoleRoutes } from './http/routes/console.ts'
 import { environmentRoutes } from './http/routes/environments.ts'
 import { type Clock, systemClock } from './ids.ts'
 import type { Store } from './storage/store.ts'
@@ -117,6 +118,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return { status: 'ok' }
   })
 
+  await app.register(consoleRoutes)
   await app.register(environmentRoutes, {
     service: new EnvironmentService(store, clock),
     ...(config.publicUrl === undefined ? {} : { publicUrl: config.publicUrl }),

@@ -8,6 +8,7 @@ import { createToken } from '../domain/tokens.ts'
 import type { AccessLevel, EnvironmentRecord, TokenScope } from '../domain/types.ts'
 import { ApiError, UsageError, errors } from '../errors.ts'
 import { closeOnSignals, startServer } from '../server.ts'
+import { addEnvironmentCommands } from './environments.ts'
 import { parseDatabaseUrl } from '../storage/dialect.ts'
 import { KyselyStore } from '../storage/kysely-store.ts'
 
@@ -105,6 +106,8 @@ export function buildCli(): Command {
     const server = await startServer(loadConfig(flagsOf(cmd), process.env))
     closeOnSignals(server)
   })
+
+  addEnvironmentCommands(program)
 
   const accounts = program.command('accounts').description('manage accounts (tenants)')
   addSettings(
