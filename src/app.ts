@@ -13,6 +13,7 @@ import { registerErrorHandler } from './http/error-handler.ts'
 import { JSON_MEDIA_TYPES, parseJsonBody, writeClientError } from './http/json.ts'
 import { type Limiter, registerRateLimit } from './http/rate-limit.ts'
 import { consoleRoutes } from './http/routes/console.ts'
+import { docsRoutes, registerOpenApi } from './http/routes/docs.ts'
 import { environmentRoutes } from './http/routes/environments.ts'
 import { type Clock, systemClock } from './ids.ts'
 import type { Store } from './storage/store.ts'
@@ -31,6 +32,8 @@ export interface AppOptions {
   logger?: false | { stream: NodeJS.WritableStream }
   /** Per-account rate limiter (C-6.1); undefined = no limit. */
   limiter?: Limiter | undefined
+  /** Shown in the OpenAPI document. */
+  version?: string
 }
 
 const SECRET_PARAM = /([?&][^=&]*(?:token|key|secret|password|auth)[^=&]*=)[^&]*/gi
@@ -118,6 +121,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return { status: 'ok' }
   })
 
+  await registerOpenApi(app, options.version ?? '0.0.0')
+  await app.register(docsRoutes)
   await app.register(consoleRoutes)
   await app.register(environmentRoutes, {
     service: new EnvironmentService(store, clock),

@@ -65,15 +65,24 @@ function toInput(body: EnvironmentRequestBody): EnvironmentInput {
   return input
 }
 
+/** A response schema with the description the OpenAPI document shows for that status. */
+const described = <T extends object>(schema: T, description: string): T => ({ ...schema, description })
+
 /** A 204 never has a body (C-3.3); Fastify drops the payload of a 204 whatever is passed. */
-const NoContent = Type.Null({ description: 'No content.' })
+const NoContent = (description: string) => Type.Null({ description })
 
 const errorResponses = {
-  401: UnauthorizedBody,
-  403: ErrorEnvelope,
-  404: ErrorEnvelope,
-  422: ErrorEnvelope,
+  401: described(
+    UnauthorizedBody,
+    'Unauthorized: no token, or a bad, revoked or expired one. A bare `{"message": ...}` body, not the error envelope.',
+  ),
+  403: described(ErrorEnvelope, 'The token may not do this (only a full-access Production token may change environments).'),
+  404: described(ErrorEnvelope, 'Not found. The requested resource does not exist or is not visible to the caller.'),
+  422: described(ErrorEnvelope, 'Unprocessable entity. The request was well-formed but was unable to be followed due to semantic errors.'),
+  429: described(ErrorEnvelope, 'Rate limited; `Retry-After` gives the seconds to wait.'),
 }
+const badRequest = (description: string) => described(ErrorEnvelope, description)
+const TAGS = ['Environments']
 
 export async function environmentRoutes(app: FastifyInstance, options: RouteOptions): Promise<void> {
   const api = app.withTypeProvider<TypeBoxTypeProvider>()
@@ -86,8 +95,18 @@ export async function environmentRoutes(app: FastifyInstance, options: RouteOpti
       schema: {
         operationId: 'listEnvironments',
         summary: 'List environments',
+        description: 'Returns a list of all environments configured in the account.',
+        tags: TAGS,
         querystring: ListQuery,
-        response: { 200: Type.Array(EnvironmentResponse), 204: NoContent, 400: ErrorEnvelope, ...errorResponses },
+        response: {
+          200: Type.Array(EnvironmentResponse, {
+            description:
+              'Successfully retrieved list of environments. While more pages remain, a `Link: <absolute-url>; rel="next"` header points to the next one.',
+          }),
+          204: NoContent('No environments on this page.'),
+          400: badRequest('`limit` or `skip` is invalid (`invalid_query_params`).'),
+          ...errorResponses,
+        },
       },
     },
     async (request, reply) => {
@@ -114,8 +133,14 @@ export async function environmentRoutes(app: FastifyInstance, options: RouteOpti
       schema: {
         operationId: 'createEnvironment',
         summary: 'Create an environment',
+        description: 'Creates a new environment configuration.',
+        tags: TAGS,
         body: EnvironmentRequest,
-        response: { 201: EnvironmentResponse, 400: ErrorEnvelope, ...errorResponses },
+        response: {
+          201: described(EnvironmentResponse, 'environment created successfully'),
+          400: badRequest('The body is not valid JSON.'),
+          ...errorResponses,
+        },
       },
     },
     async (request, reply) => {
@@ -132,8 +157,10 @@ export async function environmentRoutes(app: FastifyInstance, options: RouteOpti
       schema: {
         operationId: 'getEnvironment',
         summary: 'Get an environment',
+        description: 'Retrieve a single environment by its id.',
+        tags: TAGS,
         params: IdParams,
-        response: { 200: EnvironmentResponse, ...errorResponses },
+        response: { 200: described(EnvironmentResponse, 'Successfully retrieved environment'), ...errorResponses },
       },
     },
     async (request) => service.get(principal(request).accountId, envId(request.params)),
@@ -146,9 +173,15 @@ export async function environmentRoutes(app: FastifyInstance, options: RouteOpti
       schema: {
         operationId: 'updateEnvironment',
         summary: 'Update an environment',
+        description: "Replace an environment's mutable fields.",
+        tags: TAGS,
         params: IdParams,
         body: EnvironmentRequest,
-        response: { 200: EnvironmentResponse, 400: ErrorEnvelope, ...errorResponses },
+        response: {
+          200: described(EnvironmentResponse, 'environment updated successfully'),
+          400: badRequest('The body is not valid JSON.'),
+          ...errorResponses,
+        },
       },
     },
     async (request) => service.replace(principal(request).accountId, envId(request.params), toInput(request.body)),
@@ -181,8 +214,22 @@ export async function environmentRoutes(app: FastifyInstance, options: RouteOpti
         schema: {
           operationId: 'toggleEnvironment',
           summary: 'Toggle an environment on or off',
+          description:
+            'Toggles the enabled state of a specific environment. If the environment is\ncurrently disabled it becomes enabled, and vice versa. Returns 204 on success.\n\n' +
+            'The Production environment cannot be disabled — attempting to toggle it off\nreturns a 400 error. If the environment has pending user invitations, a 422\n' +
+            'error is returned requesting that invitations be resolved before disabling.\n\nNo request body is required.',
+          tags: TAGS,
           params: IdParams,
-          response: { 204: NoContent, 400: ErrorEnvelope, ...errorResponses },
+          response: {
+            204: NoContent('Environment state toggled successfully (no body returned).'),
+            400: badRequest('The Production environment cannot be disabled.'),
+            ...errorResponses,
+            404: described(ErrorEnvelope, 'Environment not found for the given id.'),
+            422: described(
+              ErrorEnvelope,
+              'The environment has pending user invitations that must be resolved\nbefore it can be disabled (or no license is free to enable it).',
+            ),
+          },
         },
       },
       async (request, reply) => {
