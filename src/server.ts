@@ -5,6 +5,7 @@ import type { Config } from './config.ts'
 import { type CreatedAccount, createAccount } from './domain/admin.ts'
 import { createLimiter } from './http/rate-limit.ts'
 import { parseDatabaseUrl } from './storage/dialect.ts'
+import { VERSION } from './version.ts'
 import { KyselyStore } from './storage/kysely-store.ts'
 
 export interface RunningServer {
@@ -27,7 +28,7 @@ export async function startServer(config: Config, out: NodeJS.WritableStream = p
       refill: config.rateLimitRefill,
       ...(redis === undefined ? {} : { redis }),
     })
-    const app = await buildApp({ store, config, limiter })
+    const app = await buildApp({ store, config, limiter, version: VERSION })
     await app.listen({ port: config.port, host: config.host, listenTextResolver: () => 'listening' })
     const address = app.server.address()
     const port = typeof address === 'object' && address !== null ? address.port : config.port

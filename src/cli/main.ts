@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { Command, Option } from 'commander'
 import ms from 'ms'
@@ -8,6 +8,7 @@ import { createToken } from '../domain/tokens.ts'
 import type { AccessLevel, EnvironmentRecord, TokenScope } from '../domain/types.ts'
 import { ApiError, UsageError, errors } from '../errors.ts'
 import { closeOnSignals, startServer } from '../server.ts'
+import { VERSION } from '../version.ts'
 import { addEnvironmentCommands } from './environments.ts'
 import { parseDatabaseUrl } from '../storage/dialect.ts'
 import { KyselyStore } from '../storage/kysely-store.ts'
@@ -42,19 +43,6 @@ function flagsOf(cmd: Command): Partial<Record<keyof Config, unknown>> {
   }
   return flags
 }
-
-// From src/cli/ when run from source, from dist/ when bundled by bin/ioenv.js.
-const VERSION = (() => {
-  for (const rel of ['../../package.json', '../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version: string }
-      if (pkg.name === 'ioenv') return pkg.version
-    } catch {
-      // try the next location
-    }
-  }
-  return 'unknown'
-})()
 
 const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`)
 
