@@ -53,18 +53,27 @@ test('[postgres] two instances: one migration, one bootstrap, exact toggle parit
   // either saw the invitation pending (422) or not (204), and the final state matches the 204s
   const inv = ioenv(['invitations', 'create', '--environment', env._id, '--email', 'x@example.com', '--database-url', db.url]).json()
   await api(a.url, token, 'PUT', `/v1/environments/${env._id}/enable`) // enable: never blocked by invitations
-  const racing = Array.from({ length: 40 }, async (_, i) => {
-    await new Promise((r) => setTimeout(r, i * 5))
-    return api(i % 2 ? a.url : b.url, token, 'PUT', `/v1/environments/${env._id}/enable`)
+  // toggles keep flowing through both instances before, during and after the dismissal
+  let dismissed = false
+  let afterDismissal = 0
+  const raced: Array<Awaited<ReturnType<typeof api>>> = []
+  const workers = [a, b].map(async (s) => {
+    while (!dismissed || afterDismissal < 10) {
+      const wasDismissed = dismissed
+      raced.push(await api(s.url, token, 'PUT', `/v1/environments/${env._id}/enable`))
+      if (wasDismissed) afterDismissal++
+    }
   })
-  await new Promise((r) => setTimeout(r, 60))
+  await new Promise((r) => setTimeout(r, 50))
   const { spawn } = await import('node:child_process')
   const { BIN, ROOT } = await import('../helpers/process.ts')
   await new Promise((r) => spawn(process.execPath, [BIN, 'invitations', 'dismiss', inv._id, '--database-url', db.url], { cwd: ROOT }).on('exit', r))
-  const raced = await Promise.all(racing)
+  dismissed = true
+  await Promise.all(workers)
   for (const r of raced) {
     assert.ok(r.status === 204 || (r.status === 422 && r.json().errors[0].code === 'pending_invitations'), `${r.status} ${r.text}`)
   }
+  assert.ok(raced.some((r) => r.status === 422), 'some toggles met the pending invitation')
   const flips = raced.filter((r) => r.status === 204).length
   assert.equal((await api(b.url, token, 'GET', `/v1/environments/${env._id}`)).json().enabled, flips % 2 === 0)
   assert.ok(flips > 0, 'toggles went through once the invitation was dismissed')
