@@ -221,7 +221,9 @@ export async function main(argv: string[]): Promise<void> {
           ? err.message
           : String(err)
     process.stderr.write(`ioenv: ${message}\n`)
-    process.exitCode = err instanceof UsageError || err instanceof ConfigError ? 2 : 1
+    // Errors may carry their own exit code (the environment verbs tell 4xx from 5xx that way).
+    process.exitCode =
+      typeof e.exitCode === 'number' ? e.exitCode : err instanceof UsageError || err instanceof ConfigError ? 2 : 1
   }
 }
 
