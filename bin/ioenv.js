@@ -39,7 +39,6 @@ function build() {
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    sourcemap: 'inline',
     logLevel: 'error',
     // CommonJS dependencies inside an ESM bundle still call require().
     banner: { js: "import { createRequire as __ioenvRequire } from 'node:module'; const require = __ioenvRequire(import.meta.url);" },

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { once } from 'node:events'
+import http from 'node:http'
 import { fileURLToPath } from 'node:url'
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -68,11 +69,31 @@ export function ioenv(args: string[], env: Record<string, string> = {}): CliResu
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, json: () => JSON.parse(r.stdout) }
 }
 
-export async function api(base: string, token: string | undefined, method: string, path: string, body?: unknown) {
+/**
+ * One HTTP request on its own connection (no keep-alive): tests also block the event loop in
+ * spawnSync, and a pooled socket the server closed meanwhile would fail the next request.
+ */
+export function api(base: string, token: string | undefined, method: string, path: string, body?: unknown) {
   const headers: Record<string, string> = {}
   if (token !== undefined) headers.authorization = `Bearer ${token}`
-  if (body !== undefined) headers['content-type'] = 'application/json'
-  const res = await fetch(base + path, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) })
-  const text = await res.text()
-  return { status: res.status, headers: res.headers, text, json: () => JSON.parse(text) }
+  const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body))
+  if (payload !== undefined) {
+    headers['content-type'] = 'application/json'
+    headers['content-length'] = String(payload.length)
+  }
+  return new Promise<{ status: number; headers: Headers; text: string; json(): any }>((resolve, reject) => {
+    const req = http.request(new URL(path, base), { method, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('error', reject)
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8')
+        const h = new Headers()
+        for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) h.set(k, Array.isArray(v) ? v.join(', ') : v)
+        resolve({ status: res.statusCode ?? 0, headers: h, text, json: () => JSON.parse(text) })
+      })
+    })
+    req.on('error', reject)
+    req.end(payload)
+  })
 }
