@@ -75,6 +75,12 @@ export interface IoenvClientOptions {
   retryDelayMs?: number
   /** `User-Agent` header (default `ioenv-client`). */
   userAgent?: string
+  /**
+   * Origins besides the base URL's that `next` links may point to (e.g. the `--public-url` of an
+   * instance reached through another address). A link to any other origin is refused rather than
+   * sent the token.
+   */
+  trustedOrigins?: string[]
 }
 
 /** Base class of everything the client throws on purpose. */
@@ -221,6 +227,7 @@ export class IoenvClient {
   readonly #maxRetryAfterSeconds: number
   readonly #retryDelayMs: number
   readonly #userAgent: string
+  readonly #origins: Set<string>
 
   constructor(options: IoenvClientOptions) {
     let url: URL
@@ -243,6 +250,7 @@ export class IoenvClient {
     this.#maxRetryAfterSeconds = options.maxRetryAfterSeconds ?? 60
     this.#retryDelayMs = options.retryDelayMs ?? 200
     this.#userAgent = options.userAgent ?? 'ioenv-client'
+    this.#origins = new Set([url.origin, ...(options.trustedOrigins ?? []).map((o) => new URL(o).origin)])
   }
 
   /** `GET /v1/environments?limit=&skip=`: one page. A `204` (empty page) is `{ items: [] }`. */
@@ -258,6 +266,11 @@ export class IoenvClient {
 
   /** Fetches the page at `url`, typically the `next` of a previous page (used exactly as given). */
   async listEnvironmentsAt(url: string): Promise<EnvironmentPage> {
+    // The token goes wherever the request goes: only to the API's own origin (or ones trusted).
+    const origin = new URL(url, this.baseUrl).origin
+    if (!this.#origins.has(origin)) {
+      throw new IoenvError(`refusing to send the token to ${origin}: not the API's origin (add it to trustedOrigins if it is)`)
+    }
     const res = await this.#send('GET', url)
     if (res.status === 204) return { items: [] }
     const items = this.#json(res)

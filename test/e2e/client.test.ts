@@ -211,6 +211,18 @@ describe('typed client against a real server', () => {
     assert.deepEqual(empty, [])
   })
 
+  test('a next link to another origin is refused, not sent the token, unless that origin is trusted', async () => {
+    const elsewhere = 'http://evil.example:9/v1/environments?skip=1'
+    const rec = recordingFetch()
+    const c = new IoenvClient({ baseUrl: server.url, token: server.token!, fetch: rec.fetch })
+    await assert.rejects(c.listEnvironmentsAt(elsewhere), /refusing to send the token to http:\/\/evil.example:9/)
+    assert.equal(rec.calls.length, 0, 'no request was made')
+    const localhost = server.url.replace('127.0.0.1', 'localhost')
+    const trusting = new IoenvClient({ baseUrl: server.url, token: server.token!, trustedOrigins: [localhost] })
+    const page = await trusting.listEnvironmentsAt(`${localhost}/v1/environments?limit=1`)
+    assert.equal(page.items.length, 1)
+  })
+
   test('typed errors: 404 not_found with the request id', async () => {
     const err = await rejection(client.getEnvironment('000000000000000000000000'), IoenvApiError)
     assert.ok(!(err instanceof IoenvAuthError))
