@@ -155,7 +155,7 @@ describe('ioenv environments', () => {
     assert.match(lines[0]!, /^ID +ENABLED +LAST MODIFIED +NAME$/)
     assert.equal(lines.length, 4)
     assert.match(lines[1]!, new RegExp(`^${conn.productionId}  yes +\\S+Z  Production$`))
-    assert.match(lines[3]!, /  b$/)
+    assert.match(lines[3]!, / {2}b$/)
     assert.equal(table.stderr, '', 'one page: no progress lines')
 
     const json = await envs(conn, ['list', '--json'])
