@@ -89,12 +89,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   })
 
   // Every response says who it answers and is not cached or sniffed.
-  const commonHeaders = async (request: FastifyRequest, reply: FastifyReply) => {
+  const commonHeaders = (request: FastifyRequest, reply: FastifyReply) => {
     reply.header('x-request-id', request.id)
     reply.header('x-content-type-options', 'nosniff')
     reply.header('cache-control', 'no-store')
   }
-  app.addHook('onRequest', commonHeaders)
+  app.addHook('onRequest', (request, reply, done) => {
+    commonHeaders(request, reply)
+    done()
+  })
 
   // One JSON parser for `application/json` and `application/*+json`, parameters allowed (C-3.2);
   // everything else (text/plain included) is a 415.
@@ -106,7 +109,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerRateLimit(app, options.limiter)
   onFrameworkError = (_err, request, reply) => {
     void (async () => {
-      await commonHeaders(request, reply)
+      commonHeaders(request, reply)
       await gate(request)
       throw errors.routeNotFound(request.method, (request.url.split('?')[0] ?? '/').slice(0, 200))
     })().catch((err: FastifyError) => renderError(err, request, reply))

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { hash as oneShotHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { errors } from '../errors.ts'
 import { type Clock, newId, systemClock } from '../ids.ts'
 import type { Store } from '../storage/store.ts'
@@ -12,7 +12,8 @@ import type { ApiToken, Principal, TokenScope } from './types.ts'
 const PREFIX = 'ioe_'
 const MAX_TOKEN_LENGTH = 512
 
-export const hashToken = (secret: string): string => createHash('sha256').update(secret, 'utf8').digest('hex')
+// crypto.hash is the one-shot form (no Hash object per call); the same SHA-256 of the UTF-8 text.
+export const hashToken = (secret: string): string => oneShotHash('sha256', secret, 'hex')
 
 export const generateSecret = (): string => PREFIX + randomBytes(32).toString('base64url')
 

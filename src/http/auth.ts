@@ -43,20 +43,34 @@ export function registerAuth(
   const cache =
     options.cacheMs > 0 ? new LRUCache<string, CacheEntry>({ max: 10_000, ttl: options.cacheMs }) : undefined
 
-  async function principalOf(secret: string): Promise<Principal | undefined> {
+  const live = (p: Principal | null, now: number): Principal | undefined =>
+    p === null || (p.expiresAt !== null && p.expiresAt <= now) ? undefined : p
+
+  /** The token's principal: from the cache at once, or a promise when the database must be asked. */
+  function principalOf(secret: string): Principal | undefined | Promise<Principal | undefined> {
     const now = options.clock()
     const key = hashToken(secret)
-    let entry = cache?.get(key)
-    if (entry === undefined) {
-      entry = { principal: (await authenticate(store, secret, now)) ?? null }
-      cache?.set(key, entry)
-    }
-    const p = entry.principal
-    if (p === null || (p.expiresAt !== null && p.expiresAt <= now)) return undefined
-    return p
+    const entry = cache?.get(key)
+    if (entry !== undefined) return live(entry.principal, now)
+    return authenticate(store, secret, now).then((found) => {
+      const fresh: CacheEntry = { principal: found ?? null }
+      cache?.set(key, fresh)
+      return live(fresh.principal, now)
+    })
   }
 
-  async function gate(request: FastifyRequest): Promise<void> {
+  function admit(request: FastifyRequest, access: Access | undefined, principal: Principal | undefined): void {
+    if (principal === undefined) throw errors.authFailed()
+    request.principal = principal
+    // C-2.4: reading needs a full token of the account; changing needs a full Production token.
+    if (access === 'read' && principal.scope !== 'full') throw errors.accessRestricted()
+    if (access === 'write' && !(principal.scope === 'full' && principal.production)) {
+      throw errors.accessRestricted('Only a full-access token of the Production environment can change environments.')
+    }
+  }
+
+  /** The whole check; a promise only when the token was not in the cache (most requests need none). */
+  function check(request: FastifyRequest): void | Promise<void> {
     // Every route but the public ones authenticates first, unknown paths included: a 404 never tells
     // a caller without a token which paths exist.
     const access = request.routeOptions?.config?.access
@@ -69,19 +83,28 @@ export function registerAuth(
     if (countHeader(request.raw.rawHeaders, 'authorization') > 1) throw errors.authFailed()
     const match = BEARER.exec(header)
     if (match === null) throw errors.authFailed()
-    const principal = await principalOf(match[1]!)
-    if (principal === undefined) throw errors.authFailed()
-    request.principal = principal
+    const found = principalOf(match[1]!)
+    if (found instanceof Promise) return found.then((principal) => admit(request, access, principal))
+    admit(request, access, found)
+  }
 
-    // C-2.4: reading needs a full token of the account; changing needs a full Production token.
-    if (access === 'read' && principal.scope !== 'full') throw errors.accessRestricted()
-    if (access === 'write' && !(principal.scope === 'full' && principal.production)) {
-      throw errors.accessRestricted('Only a full-access token of the Production environment can change environments.')
-    }
+  async function gate(request: FastifyRequest): Promise<void> {
+    await check(request)
   }
 
   app.decorateRequest('principal', undefined)
-  app.addHook('onRequest', gate)
+  // Callback style: a cached token is checked without a promise or an extra turn of the event loop.
+  app.addHook('onRequest', (request, _reply, done) => {
+    let pending: void | Promise<void>
+    try {
+      pending = check(request)
+    } catch (err) {
+      done(err as Error)
+      return
+    }
+    if (pending === undefined) done()
+    else pending.then(() => done(), (err: Error) => done(err))
+  })
   return gate
 }
 

@@ -37,6 +37,65 @@ export interface Connection {
   dialect: Dialect
   /** The raw SQLite handle, for pragmas and checks; undefined on PostgreSQL. */
   sqlite?: SqliteDatabase.Database
+  /** SQLite: runs a read-only statement (prepared once) and returns its rows, as Kysely would. */
+  readRows?: (sql: string, parameters: readonly unknown[]) => Record<string, unknown>[]
+}
+
+/** Distinct SQL texts kept prepared; past this the cache starts over (ioenv itself uses a few dozen). */
+const STATEMENT_CACHE_SIZE = 500
+
+/**
+ * Kysely prepares every query it runs (`prepare(sql)` per call), and preparing costs SQLite more than
+ * running the small queries ioenv makes. This hands Kysely one prepared statement per SQL text
+ * instead; a statement still iterating (a stream) is never handed out twice.
+ */
+function preparingOnce(sqlite: SqliteDatabase.Database): { prepare(sql: string): SqliteDatabase.Statement; close(): void } {
+  const statements = new Map<string, SqliteDatabase.Statement>()
+  return {
+    prepare(sql: string) {
+      let stmt = statements.get(sql)
+      if (stmt === undefined || stmt.busy) {
+        stmt = sqlite.prepare(sql)
+        if (statements.size >= STATEMENT_CACHE_SIZE) statements.clear()
+        statements.set(sql, stmt)
+      }
+      return stmt
+    },
+    close() {
+      statements.clear()
+      sqlite.close()
+    },
+  }
+}
+
+/**
+ * Rows of a read, the same objects better-sqlite3 would make, but built here from its array rows:
+ * better-sqlite3 sets each column of an object row through V8's slow generic path, which costs half
+ * of reading a page of 100 environments; objects of one shape built in JavaScript are cheap.
+ */
+function rowReader(sqlite: SqliteDatabase.Database): (sql: string, parameters: readonly unknown[]) => Record<string, unknown>[] {
+  const statements = new Map<string, { stmt: SqliteDatabase.Statement; columns: string[] }>()
+  return (sql, parameters) => {
+    let entry = statements.get(sql)
+    if (entry === undefined || entry.stmt.busy) {
+      const stmt = sqlite.prepare(sql).raw(true)
+      entry = { stmt, columns: stmt.columns().map((c) => c.name) }
+      if (statements.size >= STATEMENT_CACHE_SIZE) statements.clear()
+      statements.set(sql, entry)
+    }
+    const arrays = entry.stmt.all(parameters) as unknown[][]
+    // A schema change by another process re-prepares the statement under us; take its columns anew.
+    if (arrays.length > 0 && arrays[0]!.length !== entry.columns.length) entry.columns = entry.stmt.columns().map((c) => c.name)
+    const { columns } = entry
+    const rows = new Array<Record<string, unknown>>(arrays.length)
+    for (let r = 0; r < arrays.length; r++) {
+      const values = arrays[r]!
+      const row: Record<string, unknown> = {}
+      for (let c = 0; c < columns.length; c++) row[columns[c]!] = values[c]
+      rows[r] = row
+    }
+    return rows
+  }
 }
 
 export function connect(target: DatabaseTarget, options: { poolSize?: number } = {}): Connection {
@@ -51,7 +110,13 @@ export function connect(target: DatabaseTarget, options: { poolSize?: number } =
     // Longer waits for another process's write lock happen asynchronously, in KyselyStore.retryBusy.
     sqlite.pragma(`busy_timeout = ${SQLITE_BUSY_WAIT_MS}`)
     sqlite.pragma('foreign_keys = ON')
-    return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }), dialect: 'sqlite', sqlite }
+    const database = preparingOnce(sqlite)
+    return {
+      db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }),
+      dialect: 'sqlite',
+      sqlite,
+      readRows: rowReader(sqlite),
+    }
   }
   const pool = new pg.Pool({
     connectionString: target.url,

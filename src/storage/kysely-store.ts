@@ -1,7 +1,8 @@
-import { type Kysely, type Transaction, sql } from 'kysely'
+import { CompiledQuery, type Kysely, NoResultError, type QueryNode, sql } from 'kysely'
 import type { Account, Page } from '../domain/types.ts'
 import { type Connection, type DatabaseTarget, connect } from './dialect.ts'
 import { migrateToLatest } from './migrations.ts'
+import { prepared } from './prepared.ts'
 import { ms, toAccount, toEnvironment, toInvitation, toToken } from './rows.ts'
 import type { Database } from './schema.ts'
 import type { AccountTx, NewEnvironment, Store } from './store.ts'
@@ -12,19 +13,141 @@ const BUSY_DEADLINE_MS = 5000
 const flag = (b: boolean): number => (b ? 1 : 0)
 const apimText = (apim: NewEnvironment['apim']): string | null => (apim === undefined ? null : JSON.stringify(apim))
 
+const isBusy = (err: unknown): boolean => {
+  const code = (err as { code?: unknown } | null)?.code
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED'
+}
+
+/**
+ * The queries of the request paths, built and compiled once per store (see prepared.ts). The other
+ * queries (admin commands, migrations) are built per call as usual.
+ */
+function hotQueries(db: Kysely<Database>) {
+  const env = db.selectFrom('environments').selectAll()
+  return {
+    getEnvironment: prepared((accountId: string, id: string) => env.where('account_id', '=', accountId).where('id', '=', id)),
+    // Positions are 1..n (migrations.ts 0002), so skipping `skip` rows is `ordinal > skip`: one seek.
+    listEnvironments: prepared((accountId: string, limit: number, skip: number) =>
+      env.where('account_id', '=', accountId).where('ordinal', '>', skip).orderBy('ordinal').limit(limit),
+    ),
+    principal: prepared((tokenHash: string) =>
+      db
+        .selectFrom('api_tokens as t')
+        .innerJoin('environments as e', 'e.id', 't.environment_id')
+        .select(['t.id', 't.account_id', 't.environment_id', 't.scope', 't.expires_at', 't.revoked_at', 't.token_hash', 'e.is_production'])
+        .where('t.token_hash', '=', tokenHash),
+    ),
+    account: prepared((accountId: string) => db.selectFrom('accounts').selectAll().where('id', '=', accountId)),
+    accountForUpdate: prepared((accountId: string) => db.selectFrom('accounts').selectAll().where('id', '=', accountId).forUpdate()),
+    // The highest position is the count (positions are 1..n): one index lookup, not a scan.
+    countEnvironments: prepared((accountId: string) =>
+      db
+        .selectFrom('environments')
+        .select((eb) => eb.fn.coalesce(eb.fn.max('ordinal'), eb.lit(0)).as('n'))
+        .where('account_id', '=', accountId),
+    ),
+    countEnabledEnvironments: prepared((accountId: string, enabled: number) =>
+      db
+        .selectFrom('environments')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where('account_id', '=', accountId)
+        .where('enabled', '=', enabled),
+    ),
+    countPendingInvitations: prepared((accountId: string, environmentId: string, accepted: number, dismissed: number) =>
+      db
+        .selectFrom('invitations')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where('account_id', '=', accountId)
+        .where('environment_id', '=', environmentId)
+        .where('accepted', '=', accepted)
+        .where('dismissed', '=', dismissed),
+    ),
+    insertEnvironment: prepared(
+      (
+        id: string,
+        accountId: string,
+        name: string,
+        description: string | null,
+        apim: string | null,
+        envUserId: string,
+        enabled: number,
+        isProduction: number,
+        createdAt: number,
+        lastModified: number,
+      ) =>
+        db
+          .insertInto('environments')
+          .values({
+            id,
+            account_id: accountId,
+            name,
+            description,
+            apim,
+            env_user_id: envUserId,
+            enabled,
+            is_production: isProduction,
+            created_at: createdAt,
+            last_modified: lastModified,
+            // Next position in the account; the caller holds the account's write lock.
+            ordinal: sql<number>`(select coalesce(max(${sql.ref('ordinal')}), 0) + 1 from ${sql.table('environments')} where ${sql.ref('account_id')} = ${accountId})`,
+          })
+          .returningAll(),
+    ),
+    replaceEnvironment: prepared(
+      (name: string, description: string | null, apim: string | null, lastModified: number, accountId: string, id: string) =>
+        db
+          .updateTable('environments')
+          .set({ name, description, apim, last_modified: lastModified })
+          .where('account_id', '=', accountId)
+          .where('id', '=', id)
+          .returningAll(),
+    ),
+    setEnabled: prepared((enabled: number, lastModified: number, accountId: string, id: string) =>
+      db
+        .updateTable('environments')
+        .set({ enabled, last_modified: lastModified })
+        .where('account_id', '=', accountId)
+        .where('id', '=', id),
+    ),
+  }
+}
+type HotQueries = ReturnType<typeof hotQueries>
+
+const BEGIN_IMMEDIATE = CompiledQuery.raw('begin immediate')
+const COMMIT = CompiledQuery.raw('commit')
+const ROLLBACK = CompiledQuery.raw('rollback')
+const SAVEPOINT = CompiledQuery.raw('savepoint ioenv_write')
+const RELEASE = CompiledQuery.raw('release ioenv_write')
+const ROLLBACK_TO = CompiledQuery.raw('rollback to ioenv_write')
+
+/** A write waiting for the next SQLite group commit. */
+interface Job {
+  accountId: string
+  fn: (tx: AccountTx) => Promise<unknown>
+  resolve: (value: unknown) => void
+  reject: (err: unknown) => void
+}
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown }
+
 /**
  * The one Store implementation, over Kysely. Both dialects run the same queries; what differs
- * (the account lock, the auto-increment column) is decided here and in migrations.ts only.
+ * (the account lock and SQLite's group commit, the auto-increment column) is decided here and in
+ * migrations.ts only.
  */
 export class KyselyStore implements Store {
   readonly dialect: Connection['dialect']
   readonly db: Kysely<Database>
   readonly connection: Connection
+  private readonly q: HotQueries
+  /** SQLite writes waiting for the next group commit, and whether one is scheduled or running. */
+  private pending: Job[] = []
+  private committing = false
 
   private constructor(connection: Connection) {
     this.connection = connection
     this.db = connection.db
     this.dialect = connection.dialect
+    this.q = hotQueries(this.db)
   }
 
   static async open(target: DatabaseTarget, options: { poolSize?: number; migrate?: boolean } = {}): Promise<KyselyStore> {
@@ -40,23 +163,26 @@ export class KyselyStore implements Store {
     return store
   }
 
+  /**
+   * Runs a read outside any transaction. On SQLite, when no transaction is open on the connection
+   * (the usual case), the same SQL runs straight on better-sqlite3 (dialect.ts `readRows`), without
+   * Kysely's chain of promises around the one synchronous call. While a transaction is open (a group
+   * commit between two of its statements), the read waits through Kysely for the connection, so it
+   * never sees writes that are not committed yet.
+   */
+  private async read<R>(query: CompiledQuery<R>): Promise<R[]> {
+    const { sqlite, readRows } = this.connection
+    if (readRows !== undefined && sqlite !== undefined && !sqlite.inTransaction) return readRows(query.sql, query.parameters) as R[]
+    return (await this.db.executeQuery(query)).rows
+  }
+
   async close(): Promise<void> {
     await this.db.destroy()
   }
 
-  /**
-   * Takes the account's write lock as the transaction's first statement. PostgreSQL locks the account
-   * row; SQLite has one writer per database, and a write as the first statement of a deferred
-   * transaction takes it at once (waiting under busy_timeout for other processes), so a read never
-   * has to be upgraded to a write later, which SQLite could only refuse with SQLITE_BUSY.
-   */
-  private async lockAccount(trx: Transaction<Database>, accountId: string): Promise<Account | undefined> {
-    if (this.dialect === 'sqlite') {
-      await trx.updateTable('accounts').set({ id: sql`id` }).where('id', '=', accountId).execute()
-      const row = await trx.selectFrom('accounts').selectAll().where('id', '=', accountId).executeTakeFirst()
-      return row && toAccount(row)
-    }
-    const row = await trx.selectFrom('accounts').selectAll().where('id', '=', accountId).forUpdate().executeTakeFirst()
+  /** PostgreSQL: locks the account's row for the transaction (other writers of the account wait). */
+  private async lockAccount(trx: Kysely<Database>, accountId: string): Promise<Account | undefined> {
+    const row = (await trx.executeQuery(this.q.accountForUpdate(accountId))).rows[0]
     return row && toAccount(row)
   }
 
@@ -73,21 +199,97 @@ export class KyselyStore implements Store {
       try {
         return await work()
       } catch (err) {
-        const code = (err as { code?: unknown }).code
-        if ((code !== 'SQLITE_BUSY' && code !== 'SQLITE_LOCKED') || Date.now() > deadline) throw err
+        if (!isBusy(err) || Date.now() > deadline) throw err
         await new Promise((r) => setTimeout(r, Math.min(50, 2 + attempt * 5) * (0.5 + Math.random())))
       }
     }
   }
 
   async withAccount<T>(accountId: string, fn: (tx: AccountTx) => Promise<T>): Promise<T | undefined> {
-    return this.retryBusy(() =>
-      this.db.transaction().execute(async (trx) => {
-        const account = await this.lockAccount(trx, accountId)
-        if (account === undefined) return undefined
-        return fn(accountTx(trx, account))
-      }),
-    )
+    if (this.dialect === 'sqlite') {
+      return new Promise<T | undefined>((resolve, reject) => {
+        this.pending.push({ accountId, fn, resolve: resolve as (value: unknown) => void, reject })
+        this.scheduleCommit()
+      })
+    }
+    return this.db.transaction().execute(async (trx) => {
+      const account = await this.lockAccount(trx, accountId)
+      if (account === undefined) return undefined
+      return fn(accountTx(trx, account, this.q))
+    })
+  }
+
+  /**
+   * SQLite group commit. SQLite has one writer, and with synchronous=FULL every commit waits for an
+   * fsync (C-6.3), which better-sqlite3 does on the event loop: one commit per write would cap writes
+   * at one fsync each and stall every other request meanwhile. So the writes that arrive together
+   * (everything queued by the time the event loop has read its pending input) run one after another
+   * in ONE transaction, each inside its own savepoint, and are committed with one fsync. Nothing
+   * changes for a caller: each write still runs alone under the write lock, sees the writes before it,
+   * is undone alone when it fails (rollback to its savepoint), and is answered only once the commit
+   * that holds it is on disk. If the commit fails, every write of the batch fails with it.
+   */
+  private scheduleCommit(): void {
+    if (this.committing) return
+    this.committing = true
+    setImmediate(() => void this.commitPending())
+  }
+
+  private async commitPending(): Promise<void> {
+    const jobs = this.pending
+    this.pending = []
+    try {
+      if (jobs.length > 0) await this.runBatch(jobs)
+    } finally {
+      this.committing = false
+      if (this.pending.length > 0) this.scheduleCommit()
+    }
+  }
+
+  private async runBatch(jobs: Job[]): Promise<void> {
+    let outcomes: Outcome[]
+    try {
+      // BEGIN IMMEDIATE takes the write lock first (waiting under busy_timeout for other processes),
+      // so no statement inside ever needs to upgrade a read lock, which SQLite could only refuse.
+      outcomes = await this.retryBusy(() =>
+        this.db.connection().execute(async (conn) => {
+          await conn.executeQuery(BEGIN_IMMEDIATE)
+          try {
+            const results: Outcome[] = []
+            for (const job of jobs) results.push(await this.runJob(conn, job))
+            await conn.executeQuery(COMMIT)
+            return results
+          } catch (err) {
+            await conn.executeQuery(ROLLBACK).catch(() => {})
+            throw err
+          }
+        }),
+      )
+    } catch (err) {
+      for (const job of jobs) job.reject(err)
+      return
+    }
+    jobs.forEach((job, i) => {
+      const outcome = outcomes[i]!
+      if (outcome.ok) job.resolve(outcome.value)
+      else job.reject(outcome.error)
+    })
+  }
+
+  private async runJob(conn: Kysely<Database>, job: Job): Promise<Outcome> {
+    await conn.executeQuery(SAVEPOINT)
+    try {
+      const row = (await conn.executeQuery(this.q.account(job.accountId))).rows[0]
+      const value = row === undefined ? undefined : await job.fn(accountTx(conn, toAccount(row), this.q))
+      await conn.executeQuery(RELEASE)
+      return { ok: true, value }
+    } catch (error) {
+      // Cannot happen under the write lock, but if it did, the whole batch is retried.
+      if (isBusy(error)) throw error
+      await conn.executeQuery(ROLLBACK_TO)
+      await conn.executeQuery(RELEASE)
+      return { ok: false, error }
+    }
   }
 
   async createAccount(account: Account, production: NewEnvironment, ifDatabaseEmpty = false) {
@@ -116,7 +318,7 @@ export class KyselyStore implements Store {
           created_at: Date.parse(account.createdAt),
         })
         .execute()
-      const env = await accountTx(trx, account).insertEnvironment(production)
+      const env = await accountTx(trx, account, this.q).insertEnvironment(production)
       return { account, production: env }
     }))
   }
@@ -132,24 +334,12 @@ export class KyselyStore implements Store {
   }
 
   async listEnvironments(accountId: string, page: Page) {
-    const rows = await this.db
-      .selectFrom('environments')
-      .selectAll()
-      .where('account_id', '=', accountId)
-      .orderBy('seq')
-      .limit(page.limit)
-      .offset(page.skip)
-      .execute()
+    const rows = await this.read(this.q.listEnvironments(accountId, page.limit, page.skip))
     return rows.map(toEnvironment)
   }
 
   async getEnvironment(accountId: string, id: string) {
-    const row = await this.db
-      .selectFrom('environments')
-      .selectAll()
-      .where('account_id', '=', accountId)
-      .where('id', '=', id)
-      .executeTakeFirst()
+    const row = (await this.read(this.q.getEnvironment(accountId, id)))[0]
     return row && toEnvironment(row)
   }
 
@@ -159,12 +349,7 @@ export class KyselyStore implements Store {
   }
 
   async findPrincipalByTokenHash(tokenHash: string) {
-    const row = await this.db
-      .selectFrom('api_tokens as t')
-      .innerJoin('environments as e', 'e.id', 't.environment_id')
-      .select(['t.id', 't.account_id', 't.environment_id', 't.scope', 't.expires_at', 't.revoked_at', 't.token_hash', 'e.is_production'])
-      .where('t.token_hash', '=', tokenHash)
-      .executeTakeFirst()
+    const row = (await this.read(this.q.principal(tokenHash)))[0]
     if (row === undefined) return undefined
     return {
       tokenId: row.id,
@@ -222,16 +407,20 @@ export class KyselyStore implements Store {
   }
 }
 
-function accountTx(trx: Transaction<Database>, account: Account): AccountTx {
+function accountTx(trx: Kysely<Database>, account: Account, q: HotQueries): AccountTx {
   const accountId = account._id
   const count = (n: { n: number | string | bigint } | undefined): number => Number(n?.n ?? 0)
-  const env = (id: string) =>
-    trx.selectFrom('environments').selectAll().where('account_id', '=', accountId).where('id', '=', id)
+  const first = async <R>(query: CompiledQuery<R>): Promise<R | undefined> => (await trx.executeQuery(query)).rows[0]
+  const one = async <R>(query: CompiledQuery<R>): Promise<R> => {
+    const row = await first(query)
+    if (row === undefined) throw new NoResultError(query.query as QueryNode)
+    return row
+  }
 
   return {
     account,
     async getEnvironment(id) {
-      const row = await env(id).executeTakeFirst()
+      const row = await first(q.getEnvironment(accountId, id))
       return row && toEnvironment(row)
     },
     async getProduction() {
@@ -244,77 +433,39 @@ function accountTx(trx: Transaction<Database>, account: Account): AccountTx {
       return row && toEnvironment(row)
     },
     async countEnvironments() {
-      return count(
-        await trx
-          .selectFrom('environments')
-          .select((eb) => eb.fn.countAll().as('n'))
-          .where('account_id', '=', accountId)
-          .executeTakeFirst(),
-      )
+      return count(await first(q.countEnvironments(accountId)))
     },
     async countEnabledEnvironments() {
-      return count(
-        await trx
-          .selectFrom('environments')
-          .select((eb) => eb.fn.countAll().as('n'))
-          .where('account_id', '=', accountId)
-          .where('enabled', '=', 1)
-          .executeTakeFirst(),
-      )
+      return count(await first(q.countEnabledEnvironments(accountId, 1)))
     },
     async countPendingInvitations(environmentId) {
-      return count(
-        await trx
-          .selectFrom('invitations')
-          .select((eb) => eb.fn.countAll().as('n'))
-          .where('account_id', '=', accountId)
-          .where('environment_id', '=', environmentId)
-          .where('accepted', '=', 0)
-          .where('dismissed', '=', 0)
-          .executeTakeFirst(),
-      )
+      return count(await first(q.countPendingInvitations(accountId, environmentId, 0, 0)))
     },
     async insertEnvironment(e) {
-      const row = await trx
-        .insertInto('environments')
-        .values({
-          id: e._id,
-          account_id: accountId,
-          name: e.name,
-          description: e.description ?? null,
-          apim: apimText(e.apim),
-          env_user_id: e._envUserId,
-          enabled: flag(e.enabled),
-          is_production: flag(e.isProduction),
-          created_at: e.createdAt,
-          last_modified: e.createdAt,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow()
+      const row = await one(
+        q.insertEnvironment(
+          e._id,
+          accountId,
+          e.name,
+          e.description ?? null,
+          apimText(e.apim),
+          e._envUserId,
+          flag(e.enabled),
+          flag(e.isProduction),
+          e.createdAt,
+          e.createdAt,
+        ),
+      )
       return toEnvironment(row)
     },
     async replaceEnvironment(id, fields, lastModified) {
-      const row = await trx
-        .updateTable('environments')
-        .set({
-          name: fields.name,
-          description: fields.description ?? null,
-          apim: apimText(fields.apim),
-          last_modified: lastModified,
-        })
-        .where('account_id', '=', accountId)
-        .where('id', '=', id)
-        .returningAll()
-        .executeTakeFirstOrThrow()
+      const row = await one(
+        q.replaceEnvironment(fields.name, fields.description ?? null, apimText(fields.apim), lastModified, accountId, id),
+      )
       return toEnvironment(row)
     },
     async setEnabled(id, enabled, lastModified) {
-      await trx
-        .updateTable('environments')
-        .set({ enabled: flag(enabled), last_modified: lastModified })
-        .where('account_id', '=', accountId)
-        .where('id', '=', id)
-        .execute()
+      await trx.executeQuery(q.setEnabled(flag(enabled), lastModified, accountId, id))
     },
     async insertToken(t) {
       const row = await trx

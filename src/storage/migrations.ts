@@ -85,6 +85,19 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
         .execute()
     },
   },
+  // Each environment's 1-based position in its account's creation order, so a page starts with an
+  // index seek (`ordinal > skip`) instead of stepping over `skip` rows (OFFSET), and counting an
+  // account's environments is one index lookup (its highest ordinal). ioenv assigns it on insert,
+  // under the account's write lock, and environments are never deleted, so the positions of an
+  // account are exactly 1..n. It replaces environments_account_seq, whose only use was that order.
+  '0002_environment_ordinal': {
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('environments').addColumn('ordinal', 'bigint').execute()
+      await sql`update environments set ordinal = (select count(*) from environments as e where e.account_id = environments.account_id and e.seq <= environments.seq)`.execute(db)
+      await db.schema.createIndex('environments_account_ordinal').on('environments').columns(['account_id', 'ordinal']).unique().execute()
+      await db.schema.dropIndex('environments_account_seq').execute()
+    },
+  },
 })
 
 export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<void> {

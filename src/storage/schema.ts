@@ -22,6 +22,8 @@ export interface EnvironmentsTable {
   seq: Generated<number | string>
   id: string
   account_id: string
+  /** 1-based position in the account's creation order (migration 0002); set on insert. */
+  ordinal: number | string | null
   name: string
   description: string | null
   /** JSON text of the apim object as given (only its known string keys). */
