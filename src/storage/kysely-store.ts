@@ -256,7 +256,10 @@ export class KyselyStore implements Store {
           await conn.executeQuery(BEGIN_IMMEDIATE)
           try {
             const results: Outcome[] = []
-            for (const job of jobs) results.push(await this.runJob(conn, job))
+            // No write changes an account row, and no other writer runs until the commit: each
+            // account is read once per batch.
+            const accounts = new Map<string, Account | undefined>()
+            for (const job of jobs) results.push(await this.runJob(conn, job, accounts))
             await conn.executeQuery(COMMIT)
             return results
           } catch (err) {
@@ -276,11 +279,16 @@ export class KyselyStore implements Store {
     })
   }
 
-  private async runJob(conn: Kysely<Database>, job: Job): Promise<Outcome> {
+  private async runJob(conn: Kysely<Database>, job: Job, accounts: Map<string, Account | undefined>): Promise<Outcome> {
     await conn.executeQuery(SAVEPOINT)
     try {
-      const row = (await conn.executeQuery(this.q.account(job.accountId))).rows[0]
-      const value = row === undefined ? undefined : await job.fn(accountTx(conn, toAccount(row), this.q))
+      let account = accounts.get(job.accountId)
+      if (account === undefined && !accounts.has(job.accountId)) {
+        const row = (await conn.executeQuery(this.q.account(job.accountId))).rows[0]
+        account = row && toAccount(row)
+        accounts.set(job.accountId, account)
+      }
+      const value = account === undefined ? undefined : await job.fn(accountTx(conn, account, this.q))
       await conn.executeQuery(RELEASE)
       return { ok: true, value }
     } catch (error) {
