@@ -2,12 +2,12 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, rmSync } from 'node:fs'
-import net from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { IoenvAuthError, IoenvClient } from '../../src/client/index.ts'
-import { BIN, ROOT, type ServerProcess, ioenv, startServer } from '../helpers/process.ts'
+import { IoenvClient } from '../../src/client/index.ts'
+import { freePort } from '../../scripts/services.mjs'
+import { BIN, ROOT, type ServerProcess, ioenv, startServer, tokenWorks } from '../helpers/process.ts'
 import { assertSchema } from '../helpers/spec.ts'
 
 /**
@@ -44,35 +44,10 @@ async function envs(conn: { url: string; token: string }, args: string[], input 
   return { status, stdout, stderr, json: () => JSON.parse(stdout) }
 }
 
-/**
- * Waits until the server honours a token just made by the admin command (C-5.4). Through the client:
- * spawnSync blocks this process's event loop, so a kept-alive socket may have been closed by the
- * server unnoticed, and the client retries such a failed GET where a bare fetch would throw.
- */
-async function tokenWorks(url: string, token: string): Promise<void> {
-  const client = new IoenvClient({ baseUrl: url, token })
-  const start = Date.now()
-  for (;;) {
-    try {
-      await client.listEnvironments({ limit: 1 })
-      return
-    } catch (err) {
-      if (!(err instanceof IoenvAuthError) || Date.now() - start > 5000) throw err
-      await new Promise((r) => setTimeout(r, 100))
-    }
-  }
-}
 
 /** The typed client for setting up what a test does not itself exercise through the command. */
 const api = (conn: { url: string; token: string }) => new IoenvClient({ baseUrl: conn.url, token: conn.token })
 
-async function closedPort(): Promise<number> {
-  const srv = net.createServer()
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve))
-  const { port } = srv.address() as net.AddressInfo
-  await new Promise((resolve) => srv.close(resolve))
-  return port
-}
 
 describe('ioenv environments', () => {
   let server: ServerProcess
@@ -293,7 +268,7 @@ describe('ioenv environments', () => {
   })
 
   test('exit codes: an unreachable server is 5, a missing token or bad flag is 2', async () => {
-    const port = await closedPort()
+    const port = await freePort()
     const down = await envs({ url: `http://127.0.0.1:${port}`, token: 'ioe_x' }, ['list'])
     assert.equal(down.status, 5)
     assert.match(down.stderr, /cannot reach the API/)

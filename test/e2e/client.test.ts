@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
-import net from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
@@ -12,7 +11,8 @@ import {
   IoenvNetworkError,
   IoenvResponseError,
 } from '../../src/client/index.ts'
-import { type ServerProcess, ioenv, startServer } from '../helpers/process.ts'
+import { type ServerProcess, ioenv, startServer, tokenWorks } from '../helpers/process.ts'
+import { freePort } from '../../scripts/services.mjs'
 import { assertSchema } from '../helpers/spec.ts'
 
 /**
@@ -56,33 +56,7 @@ const fakeFetch =
   async () =>
     answer()
 
-/**
- * Waits until the server honours a token just made by the admin command (C-5.4). Through the client:
- * spawnSync blocks this process's event loop, so a kept-alive socket may have been closed by the
- * server unnoticed, and the client retries such a failed GET where a bare fetch would throw.
- */
-async function tokenWorks(url: string, token: string): Promise<void> {
-  const client = new IoenvClient({ baseUrl: url, token })
-  const start = Date.now()
-  for (;;) {
-    try {
-      await client.listEnvironments({ limit: 1 })
-      return
-    } catch (err) {
-      if (!(err instanceof IoenvAuthError) || Date.now() - start > 5000) throw err
-      await new Promise((r) => setTimeout(r, 100))
-    }
-  }
-}
 
-/** A port nothing listens on (one just freed). */
-async function closedPort(): Promise<number> {
-  const srv = net.createServer()
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve))
-  const { port } = srv.address() as net.AddressInfo
-  await new Promise((resolve) => srv.close(resolve))
-  return port
-}
 
 function tempDbUrl(): { url: string; cleanup(): void } {
   const dir = mkdtempSync(path.join(tmpdir(), 'ioenv-client-'))
@@ -323,7 +297,7 @@ describe('typed client against a real server', () => {
     assert.equal(err.attempts, 3)
     assert.equal(rec.calls.length, 3)
 
-    const unreachable = new IoenvClient({ baseUrl: `http://127.0.0.1:${await closedPort()}`, token: 't', retryDelayMs: 1 })
+    const unreachable = new IoenvClient({ baseUrl: `http://127.0.0.1:${await freePort()}`, token: 't', retryDelayMs: 1 })
     const down = await rejection(unreachable.listEnvironments(), IoenvNetworkError)
     assert.equal(down.attempts, 4)
     assert.match(down.message, /ECONNREFUSED/)

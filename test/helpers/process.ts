@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { once } from 'node:events'
 import http from 'node:http'
+import { IoenvAuthError, IoenvClient } from '../../src/client/index.ts'
 import { fileURLToPath } from 'node:url'
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -96,4 +97,23 @@ export function api(base: string, token: string | undefined, method: string, pat
     req.on('error', reject)
     req.end(payload)
   })
+}
+
+/**
+ * Waits until the server honours a token just made by the admin command (C-5.4). Through the client:
+ * spawnSync blocks this process's event loop, so a kept-alive socket may have been closed by the
+ * server unnoticed, and the client retries such a failed GET where a bare fetch would throw.
+ */
+export async function tokenWorks(url: string, token: string): Promise<void> {
+  const client = new IoenvClient({ baseUrl: url, token })
+  const start = Date.now()
+  for (;;) {
+    try {
+      await client.listEnvironments({ limit: 1 })
+      return
+    } catch (err) {
+      if (!(err instanceof IoenvAuthError) || Date.now() - start > 5000) throw err
+      await new Promise((r) => setTimeout(r, 100))
+    }
+  }
 }
